@@ -1,0 +1,46 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+# Everything else (configure, build) follows from them.
+
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+CTEST_FLAGS ?= --output-on-failure
+
+.PHONY: all setup configure build test demo test-asan test-tsan fuzz bench clean format
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+configure: setup $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest -j $(JOBS) $(CTEST_FLAGS)
+
+# The same suite built with AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan:
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DSGXEMU_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug"
+
+# The concurrent tests built with ThreadSanitizer.
+test-tsan:
+	$(MAKE) build BUILD=build-tsan CMAKE_FLAGS="-DSGXEMU_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug"
+	cd build-tsan && ctest -j $(JOBS) $(CTEST_FLAGS) -L concurrent
+
+demo: build
+	@bash scripts/demo.sh $(BUILD)
+
+bench: build
+	$(BUILD)/sgxemu-bench
+
+clean:
+	rm -rf build build-asan build-tsan build-fuzz
+
+format:
+	find include src tools tests bench enclave -name '*.[ch]' | xargs clang-format -i

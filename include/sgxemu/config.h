@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The emulated platform's configuration, in one place (DESIGN.md "Configuration"): environment
+ * variables and `sgxemu` flags both go through sgxemu_config_set(), so they accept the same
+ * values and fail with the same messages.
+ *
+ *   key          env                  value                       default
+ *   epc          SGXEMU_EPC           size[,size...] (K/M/G)       128M (one section)
+ *   sgx2         SGXEMU_SGX2          0|1                          1
+ *   flc          SGXEMU_FLC           0|1                          1
+ *   launch-cache SGXEMU_LAUNCH_CACHE  0|1                          0 (mainline: write before EINIT)
+ *   root-seed    SGXEMU_ROOT_SEED     any text                     unset (random root key per boot)
+ *   lps          SGXEMU_LPS           1..256                       number of host CPUs
+ *   log          SGXEMU_LOG           err|warn|info|debug|0-7      warn
+ *   stats        SGXEMU_STATS         0|1                          0 (print statistics at exit)
+ */
+#ifndef SGXEMU_CONFIG_H
+#define SGXEMU_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SGXEMU_MAX_EPC_SECTIONS 8
+#define SGXEMU_MAX_LPS 256
+#define SGXEMU_MIN_EPC_SECTION_SIZE (16ULL * 4096)
+#define SGXEMU_MAX_EPC_TOTAL_SIZE (64ULL << 30)
+
+struct sgxemu_config {
+	unsigned int nr_epc_sections;
+	uint64_t epc_section_size[SGXEMU_MAX_EPC_SECTIONS];
+	bool sgx2;
+	bool flc;
+	bool launch_cache;
+	/* With a fixed root key, sealed data survives restarts; otherwise it is random per boot. */
+	bool fixed_root_key;
+	uint8_t root_key[16];
+	unsigned int nr_lps;
+	int log_level;
+	bool stats_at_exit;
+};
+
+void sgxemu_config_defaults(struct sgxemu_config *config);
+
+/* Sets one key (table above). Returns 0, or -1 with a one-line reason in err. */
+int sgxemu_config_set(struct sgxemu_config *config, const char *key, const char *value, char *err,
+		      size_t errlen);
+
+/* Applies every SGXEMU_* variable that is set. Returns 0, or -1 with a reason in err. */
+int sgxemu_config_from_env(struct sgxemu_config *config, char *err, size_t errlen);
+
+/* Checks the whole configuration for consistency. Returns 0, or -1 with a reason in err. */
+int sgxemu_config_validate(const struct sgxemu_config *config, char *err, size_t errlen);
+
+uint64_t sgxemu_config_epc_total(const struct sgxemu_config *config);
+
+/* Parses "128M", "4096", "2G"; returns false for junk, overflow or a missing number. */
+bool sgxemu_parse_size(const char *text, uint64_t *bytes);
+
+#endif /* SGXEMU_CONFIG_H */

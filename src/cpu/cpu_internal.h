@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The processor's insides, shared by the files of src/cpu/ and by nothing else. The layers
+ * above use cpu.h, encls.h and enclu.h.
+ *
+ * Files and what they own:
+ *   cpu.c        creation, sections, CPUID, power cycle, statistics, hooks
+ *   lp.c         ENCLS logical processors, MSRs
+ *   epcm.c       EPCM entries, frame storage, per-page leaf locks
+ *   pgtable.c    the linear -> EPC page table
+ *   slice.c      per-enclave storage slices and the SECS/VA pool
+ *   encls.c      sgx_encls() dispatch and the common prologue
+ *   encls_*.c    the ENCLS leaves, grouped by flow (build, sgx2, paging, debug)
+ *   einit.c      EINIT and launch control
+ *   paging_crypto.c  EWB/ELDU AES-GCM and the MAC header
+ *   track.c      epoch tracking (ref §7.4)
+ *   enclu*.c     ENCLU leaves, EENTER/ERESUME/EEXIT/AEX, sgx_cpu_access
+ *   keys.c       key derivation, EREPORT MAC, EGETKEY
+ *   measure.c    MRENCLAVE;  sigstruct.c  SIGSTRUCT checks
+ */
+#ifndef SGXEMU_CPU_INTERNAL_H
+#define SGXEMU_CPU_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "cpu/cpu.h"
+#include "cpu/enclu.h"
+#include "cpu/encls.h"
+#include "cpu/measure.h"
+
+/* --- EPCM ------------------------------------------------------------------------------- */
+
+/* EPCM state bits, at the same positions as in SECINFO.FLAGS (BLOCKED has none there). */
+#define SGX_EPCM_PENDING SGX_SECINFO_PENDING
+#define SGX_EPCM_MODIFIED SGX_SECINFO_MODIFIED
+#define SGX_EPCM_PR SGX_SECINFO_PR
+#define SGX_EPCM_BLOCKED 0x40
+
+struct sgx_epcm_entry {
+	/*
+	 * The "page in use by a leaf" lock of ref §10: 0 free, SGX_PAGE_LOCK_EXCL held exclusively,
+	 * otherwise the number of shared holders. Leaves only ever try it: a conflict is an
+	 * architectural answer (#GP or SGX_EPC_PAGE_CONFLICT), never a wait.
+	 */
+	uint32_t lock;
+	uint8_t valid;
+	uint8_t page_type; /* enum sgx_page_type */
+	uint8_t rwx;       /* SGX_SECINFO_R | W | X */
+	uint8_t state;     /* SGX_EPCM_PENDING | MODIFIED | PR | BLOCKED */
+	sgx_paddr_t secs;  /* ENCLAVESECS: the owning SECS's frame (0 for SECS and VA pages) */
+	uint64_t linaddr;  /* ENCLAVEADDRESS (0 for SECS and VA pages) */
+	uint64_t bepoch;   /* the SECS's epoch at EBLOCK/EMODPR/EMODT (ref §7.4) */
+};
+
+#define SGX_PAGE_LOCK_EXCL 0xFFFFFFFFU
+
+/* Per-frame emulator state beside the EPCM entry. */
+struct sgx_frame {
+	/*
+	 * Where the frame's 4 KiB live in the CPU's own view: the enclave slice at linear offset for
+	 * child pages, the pool at frame offset for SECS and VA pages, or a bound address (vEPC).
+	 * Valid whenever the EPCM entry is valid.
+	 */
+	uint8_t *kva;
+	uint8_t *bound_kva; /* sgx_cpu_bind_frame_storage(), NULL if unbound */
+	/* SECS frames: the slice of the enclave's children (a reference). */
+	struct sgx_slice *slice;
+	/* SECS frames: "SECS busy" try-locks of ref §3 (EADD/EEXTEND/EINIT; ETRACK). */
+	uint32_t measure_lock;
+	uint32_t track_lock;
+};
+
+/*
+ * Hidden SECS state, kept where hardware keeps it: inside the SECS page's reserved area, so that
+ * it is encrypted by EWB, restored by ELDU and lost with the EPC on a power cycle.
+ */
+#define SGX_SECS_HIDDEN_OFFSET 1024
+struct sgx_secs_hidden {
+	uint64_t eid;
+	uint64_t chldcnt;        /* child pages in the EPC (atomic) */
+	uint64_t virtchildcnt;
+	uint64_t enclavecontext;
+	struct sgx_measurement measurement;
+	uint8_t padding[352];    /* PKCS#1 padding captured by EINIT, a key-derivation input */
+	uint8_t isvfamilyid[16];
+	uint8_t isvextprodid[16];
+	/* Epoch tracking (ref §7.4), under track_spin. */
+	uint32_t track_spin;
+	uint32_t lps_inside;     /* LPs in enclave mode in this enclave (SGX_ENCLAVE_ACT) */
+	uint64_t epoch;
+	uint64_t cur_cnt;
+	uint64_t prev_cnt;
+	uint32_t removing;       /* an EREMOVE of a child is in flight: EENTER/ERESUME #GP (§10) */
+};
+_Static_assert(SGX_SECS_HIDDEN_OFFSET >= 262, "hidden state must live in SECS.reserved4");
+_Static_assert(SGX_SECS_HIDDEN_OFFSET + sizeof(struct sgx_secs_hidden) <= 4096,
+	       "hidden state must fit in the SECS page");
+
+/* --- the processor ---------------------------------------------------------------------- */
+
+struct sgx_section {
+	sgx_paddr_t base;
+	uint64_t size;
+	uint64_t first_frame; /* index of its first frame in the cpu's frame arrays */
+	uint64_t nr_frames;
+};
+
+struct sgx_lp {
+	struct sgx_cpu *cpu;
+	unsigned int id;
+	pthread_mutex_t lock;
+	uint64_t lepubkeyhash[4];  /* IA32_SGXLEPUBKEYHASH0..3 of this LP */
+	struct sgx_fault fault;    /* the last ENCLS fault */
+	uint64_t rflags;           /* RFLAGS after the last ENCLS */
+	/* Paging crypto contexts, keyed once per power cycle (never per page). */
+	EVP_CIPHER_CTX *gcm_enc;
+	EVP_CIPHER_CTX *gcm_dec;
+	uint64_t gcm_key_cycle;    /* power cycle the contexts were keyed in */
+};
+
+struct sgx_pgtable;
+struct sgx_slice_table;
+
+struct sgx_cpu {
+	struct sgxemu_config config;
+
+	unsigned int nr_sections;
+	struct sgx_section sections[SGXEMU_MAX_EPC_SECTIONS];
+	uint64_t nr_frames;
+	struct sgx_epcm_entry *epcm; /* nr_frames entries */
+	struct sgx_frame *frames;    /* nr_frames entries */
+
+	/* SECS and VA pages: one sparse memfd at frame offsets, mapped once. */
+	int pool_fd;
+	uint8_t *pool_kva;
+
+	struct sgx_slice_table *slices;
+	struct sgx_pgtable *pgtable;
+
+	unsigned int nr_lps;
+	struct sgx_lp *lps;
+	pthread_mutex_t lp_wait_lock;
+	pthread_cond_t lp_wait_cond;
+
+	/* CREGs (ref §9) */
+	uint8_t cpusvn[16];
+	uint8_t owner_epoch[16];
+	uint8_t seal_fuses[16];
+	uint8_t root_key[16];     /* the emulator's root of all derived keys */
+	uint8_t report_keyid[32]; /* CR_REPORT_KEYID, new every power cycle */
+	uint8_t paging_key[16];   /* CR_BASE_PK, new every power cycle */
+	uint64_t next_eid;        /* atomic */
+	uint64_t paging_version;  /* atomic, strictly increasing, never 0 */
+	uint64_t power_cycles;    /* atomic */
+
+	uint32_t unmasked_events; /* atomic: EINITs left to fail with SGX_UNMASKED_EVENT */
+	sgx_cpu_pause_hook_t pause_hook;
+	void *pause_arg;
+
+	struct sgx_cpu_stats stats; /* updated with atomics */
+};
+
+/* Intel's power-on IA32_SGXLEPUBKEYHASH values (the SHA-256 of Intel's launch-enclave key). */
+extern const uint64_t sgx_intel_lepubkeyhash[4];
+
+/* --- frames and EPCM (epcm.c) ----------------------------------------------------------- */
+
+/* The frame index of an EPC address (any byte inside the page), or -1 if it is not EPC. */
+int64_t sgx_frame_index(const struct sgx_cpu *cpu, sgx_paddr_t addr);
+sgx_paddr_t sgx_frame_paddr(const struct sgx_cpu *cpu, uint64_t index);
+static inline struct sgx_epcm_entry *sgx_epcm(struct sgx_cpu *cpu, uint64_t index)
+{
+	return &cpu->epcm[index];
+}
+
+/* Try-locks of ref §10. False means another leaf holds the page: the caller answers the conflict. */
+bool sgx_page_trylock_excl(struct sgx_cpu *cpu, uint64_t index);
+bool sgx_page_trylock_shared(struct sgx_cpu *cpu, uint64_t index);
+void sgx_page_unlock_excl(struct sgx_cpu *cpu, uint64_t index);
+void sgx_page_unlock_shared(struct sgx_cpu *cpu, uint64_t index);
+bool sgx_trylock(uint32_t *word);
+void sgx_unlock(uint32_t *word);
+
+/* The SECS page image and its hidden state, for a valid PT_SECS frame. */
+struct sgx_secs *sgx_secs_page(struct sgx_cpu *cpu, uint64_t secs_index);
+struct sgx_secs_hidden *sgx_secs_hidden(struct sgx_cpu *cpu, uint64_t secs_index);
+
+/*
+ * Gives a frame that is becoming valid its storage: a child page of the enclave whose SECS is
+ * secs_index at linaddr (the slice, created on first use), or a SECS/VA page (the pool), unless
+ * the frame is bound. Returns the kva, or NULL if storage cannot be had (the leaf then faults).
+ */
+uint8_t *sgx_frame_attach_child(struct sgx_cpu *cpu, uint64_t index, uint64_t secs_index,
+				uint64_t linaddr);
+uint8_t *sgx_frame_attach_pool(struct sgx_cpu *cpu, uint64_t index);
+/* The frame stops holding a page (EREMOVE, EWB, power cycle): punch its storage. */
+void sgx_frame_detach(struct sgx_cpu *cpu, uint64_t index);
+
+/* --- slices (slice.c) ------------------------------------------------------------------- */
+
+struct sgx_slice *sgx_slice_get_or_create(struct sgx_cpu *cpu, uint64_t eid, uint64_t size);
+struct sgx_slice *sgx_slice_ref(struct sgx_slice *slice);
+uint8_t *sgx_slice_kva(const struct sgx_slice *slice);
+void sgx_slice_punch(struct sgx_slice *slice, uint64_t offset);
+void sgx_slice_table_destroy(struct sgx_cpu *cpu);
+int sgx_slice_table_init(struct sgx_cpu *cpu);
+
+/* --- page table (pgtable.c) ------------------------------------------------------------- */
+
+int sgx_pgtable_init(struct sgx_cpu *cpu);
+void sgx_pgtable_destroy(struct sgx_cpu *cpu);
+/* Lock-free lookup, safe in a signal handler. */
+bool sgx_pgtable_walk(struct sgx_cpu *cpu, uint64_t linaddr, sgx_paddr_t *frame, unsigned int *prot);
+/* Clear every entry of [start, end), e.g. at power cycle or enclave teardown. */
+void sgx_pgtable_clear_range(struct sgx_cpu *cpu, uint64_t start, uint64_t end);
+
+/* --- leaves: shared helpers ------------------------------------------------------------- */
+
+/* Record a fault on an LP and return the ENCLS return value for it. */
+int sgx_encls_gp(struct sgx_lp *lp);
+int sgx_encls_pf(struct sgx_lp *lp, uint64_t addr, uint32_t error_code);
+/* #PF(addr) for an EPC operand whose EPCM state is wrong: error code P | SGX (| W). */
+int sgx_encls_epcm_pf(struct sgx_lp *lp, sgx_paddr_t addr, bool write);
+/* Copy a non-EPC operand; on failure records #PF(addr) and returns the ENCLS fault value. */
+int sgx_encls_read(struct sgx_lp *lp, void *dst, uint64_t src, size_t n);
+int sgx_encls_write(struct sgx_lp *lp, uint64_t dst, const void *src, size_t n);
+/* Status-code return: sets ZF (error) or CF (informational) in lp->rflags. */
+int sgx_encls_status(struct sgx_lp *lp, int code, bool carry);
+
+/* ENCLS leaf implementations (sgx_encls dispatches on EAX). */
+int sgx_ecreate(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t secs);
+int sgx_eadd(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t page);
+int sgx_eextend(struct sgx_lp *lp, sgx_paddr_t secs, sgx_paddr_t chunk);
+int sgx_einit(struct sgx_lp *lp, uint64_t sigstruct, sgx_paddr_t secs, uint64_t token);
+int sgx_eremove(struct sgx_lp *lp, sgx_paddr_t page);
+int sgx_edbgrd(struct sgx_lp *lp, sgx_paddr_t addr, uint64_t *data);
+int sgx_edbgwr(struct sgx_lp *lp, sgx_paddr_t addr, uint64_t data);
+int sgx_epa(struct sgx_lp *lp, uint64_t type, sgx_paddr_t page);
+int sgx_eblock(struct sgx_lp *lp, sgx_paddr_t page);
+int sgx_etrack(struct sgx_lp *lp, sgx_paddr_t secs);
+int sgx_ewb(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t page, sgx_paddr_t va_slot);
+int sgx_eldx(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t page, sgx_paddr_t va_slot,
+	     bool blocked);
+int sgx_eaug(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t page);
+int sgx_emodpr(struct sgx_lp *lp, uint64_t secinfo, sgx_paddr_t page);
+int sgx_emodt(struct sgx_lp *lp, uint64_t secinfo, sgx_paddr_t page);
+
+void sgx_cpu_pause(struct sgx_cpu *cpu, unsigned int leaf_class, unsigned int leaf,
+		   sgx_paddr_t frame);
+
+/* --- epoch tracking (track.c, ref §7.4) ------------------------------------------------- */
+
+/* An LP enters (EENTER/ERESUME) or leaves (EEXIT/AEX) the enclave: entry epoch and counts. */
+void sgx_track_enter(struct sgx_secs_hidden *h, struct sgx_tlp *tlp);
+void sgx_track_exit(struct sgx_secs_hidden *h, const struct sgx_tlp *tlp);
+/* ETRACK's cycle: SGX_PREV_TRK_INCMPL or 0. */
+int sgx_track_start(struct sgx_secs_hidden *h);
+/* EBLOCK/EMODPR/EMODT stamp BEPOCH; EWB and EACCEPT ask whether tracking completed. */
+uint64_t sgx_track_epoch(struct sgx_secs_hidden *h);
+bool sgx_track_done(struct sgx_secs_hidden *h, uint64_t bepoch);
+
+/* --- keys (keys.c, ref §6) -------------------------------------------------------------- */
+
+/* One fixed KEYDEPENDENCIES layout for every key, so EREPORT/EGETKEY and EINIT/LE agree. */
+struct sgx_keydep {
+	uint16_t keyname;
+	uint16_t isvprodid;
+	uint16_t isvsvn;
+	uint16_t keypolicy;
+	uint16_t configsvn;
+	uint8_t reserved[6];
+	uint8_t owner_epoch[16];
+	struct sgx_attributes attributes;
+	struct sgx_attributes attribute_mask;
+	uint8_t mrenclave[32];
+	uint8_t mrsigner[32];
+	uint8_t keyid[32];
+	uint8_t seal_key_fuses[16];
+	uint8_t cpusvn[16];
+	uint32_t miscselect;
+	uint32_t miscmask;
+	uint8_t config_id[64];
+	uint8_t isvfamilyid[16];
+	uint8_t isvextprodid[16];
+	uint8_t padding[352];
+} __attribute__((packed));
+
+/* key = AES-128-CMAC(root key, KEYDEPENDENCIES) */
+void sgx_derive_key(const struct sgx_cpu *cpu, const struct sgx_keydep *dep, uint8_t key[16]);
+/* AES-128-CMAC with OpenSSL; used by key derivation, EREPORT and EINITTOKEN MACs. */
+void sgx_cmac(const uint8_t key[16], const void *data, size_t len, uint8_t mac[16]);
+
+#endif /* SGXEMU_CPU_INTERNAL_H */
