@@ -121,7 +121,7 @@ int sgx_rdmsr(struct sgx_lp *lp, uint32_t msr, uint64_t *value, struct sgx_fault
  */
 void sgx_pt_set(struct sgx_cpu *cpu, uint64_t linaddr, sgx_paddr_t frame, unsigned int prot);
 void sgx_pt_clear(struct sgx_cpu *cpu, uint64_t linaddr);
-/* Returns true and fills *frame/*prot if linaddr's page is mapped. */
+/* Returns true and fills *frame and *prot if linaddr's page is mapped. */
 bool sgx_pt_lookup(struct sgx_cpu *cpu, uint64_t linaddr, sgx_paddr_t *frame, unsigned int *prot);
 
 /* --- storage ---------------------------------------------------------------------------- */
