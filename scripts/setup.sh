@@ -7,6 +7,7 @@ packages=(
 	build-essential cmake pkg-config
 	libssl-dev openssl       # libcrypto: SHA-256, AES-GCM, AES-CMAC, RSA; the CLI for test vectors
 	libcmocka-dev            # unit tests
+	bc                       # independent big-number arithmetic for the SIGSTRUCT test vector
 	libelf-dev               # reading ELF images (enclave packing, vDSO)
 	linux-libc-dev           # <asm/sgx.h>, the uAPI we implement
 	clang libclang-rt-dev    # libFuzzer and the sanitizer runtimes

@@ -8,6 +8,7 @@
 #define SGXEMU_SIGN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <openssl/evp.h>
@@ -16,8 +17,8 @@
 
 /* Every signed field of a SIGSTRUCT except ENCLAVEHASH, which comes from the measurement. */
 struct sgxemu_sign_fields {
-	uint32_t vendor;    /* 0 or 0x8086 */
-	uint32_t date;      /* BCD 0xYYYYMMDD */
+	uint32_t vendor; /* 0 or 0x8086 */
+	uint32_t date;	 /* BCD 0xYYYYMMDD */
 	uint32_t swdefined;
 	uint32_t miscselect;
 	uint32_t misc_mask;
@@ -30,9 +31,11 @@ struct sgxemu_sign_fields {
 };
 
 /*
- * The defaults of Fortanix's signer: vendor 0, today's date, ATTRIBUTES = MODE64BIT with XFRM 3,
- * a mask that binds every bit except DEBUG (so a debug build of the same enclave is refused)
- * unless `debug`, in which case DEBUG is set in ATTRIBUTES, MISCMASK all ones, KSS fields zero.
+ * The defaults, as Fortanix's signer: vendor 0, today's date (UTC), ATTRIBUTES = MODE64BIT with
+ * XFRM 3, XFRM mask ~3, MISCSELECT 0 with MISCMASK all ones, KSS fields zero. The FLAGS mask
+ * binds every bit including DEBUG = 0, so the enclave cannot be launched in debug mode; with
+ * `debug`, DEBUG is set in ATTRIBUTES and left out of the mask (Fortanix's `sgxs-sign --debug`),
+ * so the same SIGSTRUCT launches the enclave in debug or production mode.
  */
 void sgxemu_sign_fields_default(struct sgxemu_sign_fields *fields, bool debug);
 
@@ -49,5 +52,21 @@ EVP_PKEY *sgxemu_load_signing_key(const char *path, char *err, size_t errlen);
 
 /* A fresh RSA-3072, e = 3 key (tests, the demo, `sgxemu sign --generate-key`). */
 EVP_PKEY *sgxemu_generate_signing_key(void);
+
+/*
+ * Writes key as an unencrypted PEM private key to a new file (mode 0600; an existing file is
+ * never overwritten). Returns 0, or -1 with a reason in err.
+ */
+int sgxemu_write_signing_key(EVP_PKEY *key, const char *path, char *err, size_t errlen);
+
+/* 0 if key can sign a SIGSTRUCT (RSA, 3072 bits, e = 3); else -1 with the reason in err. */
+int sgxemu_check_signing_key(EVP_PKEY *key, char *err, size_t errlen);
+
+/* DATE in the SIGSTRUCT's BCD form: (2016, 12, 14) -> 0x20161214. */
+uint32_t sgxemu_sign_date_bcd(int year, int month, int day);
+
+/* The signed fields of an existing SIGSTRUCT (re-signing, `verify`, tests). */
+void sgxemu_sign_fields_from_sigstruct(struct sgxemu_sign_fields *fields,
+				       const struct sgx_sigstruct *sig);
 
 #endif /* SGXEMU_SIGN_H */
