@@ -88,9 +88,11 @@ struct sgx_secs_hidden {
 	uint8_t padding[352];    /* PKCS#1 padding captured by EINIT, a key-derivation input */
 	uint8_t isvfamilyid[16];
 	uint8_t isvextprodid[16];
-	/* Epoch tracking (ref §7.4), under track_spin. */
+	/* Epoch tracking (ref §7.4), under track_spin; track.c owns these fields. */
 	uint32_t track_spin;
-	uint32_t lps_inside;     /* LPs in enclave mode in this enclave (SGX_ENCLAVE_ACT) */
+	/* LPs in enclave mode in this enclave (SGX_ENCLAVE_ACT): kept by sgx_track_enter/exit,
+	 * read with an atomic load; always cur_cnt + prev_cnt. */
+	uint32_t lps_inside;
 	uint64_t epoch;
 	uint64_t cur_cnt;
 	uint64_t prev_cnt;
@@ -254,7 +256,11 @@ void sgx_cpu_pause(struct sgx_cpu *cpu, unsigned int leaf_class, unsigned int le
 
 /* --- epoch tracking (track.c, ref §7.4) ------------------------------------------------- */
 
-/* An LP enters (EENTER/ERESUME) or leaves (EEXIT/AEX) the enclave: entry epoch and counts. */
+/*
+ * An LP enters (EENTER/ERESUME) or leaves (EEXIT/AEX) the enclave: entry epoch and counts
+ * (including lps_inside, so callers must not count LPs themselves). Signal-safe: a spinlock over
+ * a few instructions, no allocation.
+ */
 void sgx_track_enter(struct sgx_secs_hidden *h, struct sgx_tlp *tlp);
 void sgx_track_exit(struct sgx_secs_hidden *h, const struct sgx_tlp *tlp);
 /* ETRACK's cycle: SGX_PREV_TRK_INCMPL or 0. */
