@@ -67,7 +67,11 @@ struct sgx_frame {
 	 */
 	uint8_t *kva;
 	uint8_t *bound_kva; /* sgx_cpu_bind_frame_storage(), NULL if unbound */
-	/* SECS frames: the slice of the enclave's children (a reference). */
+	struct sgx_bound_map *bound_map;
+	/*
+	 * A reference to a slice: for a SECS frame, the slice of the enclave's children; for a child
+	 * frame stored in a slice, that slice (so storage outlives nothing that points into it).
+	 */
 	struct sgx_slice *slice;
 	/* SECS frames: "SECS busy" try-locks of ref §3 (EADD/EEXTEND/EINIT; ETRACK). */
 	uint32_t measure_lock;
@@ -115,17 +119,33 @@ struct sgx_lp {
 	struct sgx_cpu *cpu;
 	unsigned int id;
 	pthread_mutex_t lock;
+	bool busy;                 /* taken by a thread (under cpu->lp_wait_lock) */
 	uint64_t lepubkeyhash[4];  /* IA32_SGXLEPUBKEYHASH0..3 of this LP */
 	struct sgx_fault fault;    /* the last ENCLS fault */
 	uint64_t rflags;           /* RFLAGS after the last ENCLS */
 	/* Paging crypto contexts, keyed once per power cycle (never per page). */
 	EVP_CIPHER_CTX *gcm_enc;
 	EVP_CIPHER_CTX *gcm_dec;
-	uint64_t gcm_key_cycle;    /* power cycle the contexts were keyed in */
+	uint64_t gcm_key_cycle;    /* power cycle the contexts were keyed in; ~0 = never keyed */
 };
 
 struct sgx_pgtable;
 struct sgx_slice_table;
+struct sgx_bound_map;
+
+/*
+ * SECS.ATTRIBUTES bits this processor implements (CPUID.(12H,1).EAX:EBX). INIT is set by EINIT
+ * only; CET and AEX-Notify are not implemented, so they are not settable.
+ */
+#define SGX_ATTR_SUPPORTED_MASK (SGX_ATTR_DEBUG | SGX_ATTR_MODE64BIT | SGX_ATTR_PROVISIONKEY | \
+				 SGX_ATTR_EINITTOKENKEY | SGX_ATTR_KSS)
+/* MISCSELECT bits this processor implements (CPUID.(12H,0).EBX). */
+#define SGX_MISC_SUPPORTED_MASK SGX_MISC_EXINFO
+/* log2 of the largest enclave: CPUID.(12H,0).EDX[7:0] (32-bit) and [15:8] (64-bit). */
+#define SGX_MAX_ENCLAVE_SIZE_32_LOG2 31
+#define SGX_MAX_ENCLAVE_SIZE_64_LOG2 36
+/* Section i's base "physical" address: (i + 1) << 36, above any 64 GiB section, 52-bit clean. */
+#define SGX_EPC_SECTION_BASE(i) ((sgx_paddr_t)((i) + 1) << 36)
 
 struct sgx_cpu {
 	struct sgxemu_config config;
@@ -148,6 +168,15 @@ struct sgx_cpu {
 	pthread_mutex_t lp_wait_lock;
 	pthread_cond_t lp_wait_cond;
 
+	/* Storage bound with sgx_cpu_bind_frame_storage(): one mapping per file, refcounted. */
+	pthread_mutex_t bind_lock;
+	struct sgx_bound_map *bound_maps;
+
+	/* XSAVE geometry of the host (CPUID 0xD), for SSA frame sizes and XFRM legality. */
+	uint64_t xfrm_mask;       /* settable XFRM: CPUID.(12H,1).ECX:EDX */
+	uint32_t xsave_offset[64];
+	uint32_t xsave_size[64];
+
 	/* CREGs (ref §9) */
 	uint8_t cpusvn[16];
 	uint8_t owner_epoch[16];
@@ -168,6 +197,24 @@ struct sgx_cpu {
 
 /* Intel's power-on IA32_SGXLEPUBKEYHASH values (the SHA-256 of Intel's launch-enclave key). */
 extern const uint64_t sgx_intel_lepubkeyhash[4];
+
+/* Standard-format XSAVE size for the components of xfrm (576 for x87|SSE). */
+uint32_t sgx_xsave_size(const struct sgx_cpu *cpu, uint64_t xfrm);
+/* Is xfrm a value XCR0 could hold here (bits 1:0 set, supported, dependencies satisfied)? */
+bool sgx_xfrm_legal(const struct sgx_cpu *cpu, uint64_t xfrm);
+
+/* Atomic statistics updates. */
+static inline void sgx_stat_inc(uint64_t *counter)
+{
+	__atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
+}
+
+/* --- logical processors (lp.c) ---------------------------------------------------------- */
+
+int sgx_lps_init(struct sgx_cpu *cpu);
+void sgx_lps_destroy(struct sgx_cpu *cpu);
+/* Every LP's launch-key MSRs back to Intel's hash (power-on and power cycle). */
+void sgx_lps_reset_msrs(struct sgx_cpu *cpu);
 
 /* --- frames and EPCM (epcm.c) ----------------------------------------------------------- */
 
@@ -201,9 +248,16 @@ uint8_t *sgx_frame_attach_child(struct sgx_cpu *cpu, uint64_t index, uint64_t se
 uint8_t *sgx_frame_attach_pool(struct sgx_cpu *cpu, uint64_t index);
 /* The frame stops holding a page (EREMOVE, EWB, power cycle): punch its storage. */
 void sgx_frame_detach(struct sgx_cpu *cpu, uint64_t index);
+/* The frame's 4 KiB in the CPU's view (valid frames only). */
+static inline uint8_t *sgx_frame_kva(struct sgx_cpu *cpu, uint64_t index)
+{
+	return cpu->frames[index].kva;
+}
+void sgx_bound_maps_destroy(struct sgx_cpu *cpu);
 
 /* --- slices (slice.c) ------------------------------------------------------------------- */
 
+/* A new reference to the slice of enclave eid, created (size bytes, all holes) if it is new. */
 struct sgx_slice *sgx_slice_get_or_create(struct sgx_cpu *cpu, uint64_t eid, uint64_t size);
 struct sgx_slice *sgx_slice_ref(struct sgx_slice *slice);
 uint8_t *sgx_slice_kva(const struct sgx_slice *slice);
