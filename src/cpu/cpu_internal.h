@@ -123,6 +123,11 @@ struct sgx_lp {
 	uint64_t lepubkeyhash[4];  /* IA32_SGXLEPUBKEYHASH0..3 of this LP */
 	struct sgx_fault fault;    /* the last ENCLS fault */
 	uint64_t rflags;           /* RFLAGS after the last ENCLS */
+	/*
+	 * The LP's scratch page for paging (paging_crypto.c): ELDU decrypts into it so that a blob
+	 * failing its MAC loads nothing; EWB encrypts into it before the ciphertext goes out.
+	 */
+	uint8_t page_buf[4096];
 	/* Paging crypto contexts, keyed once per power cycle (never per page). */
 	EVP_CIPHER_CTX *gcm_enc;
 	EVP_CIPHER_CTX *gcm_dec;
@@ -307,6 +312,51 @@ int sgx_emodt(struct sgx_lp *lp, uint64_t secinfo, sgx_paddr_t page);
 
 void sgx_cpu_pause(struct sgx_cpu *cpu, unsigned int leaf_class, unsigned int leaf,
 		   sgx_paddr_t frame);
+
+/* --- paging crypto (paging_crypto.c, ref §7.1) ------------------------------------------ */
+
+/*
+ * The 128-byte MAC header EWB authenticates along with the page (the AAD of AES-GCM) and ELDU
+ * rebuilds from its operands. The SDM fills a zeroed header with these fields without fixing
+ * their bytes; only this CPU ever decrypts, so this layout is ours:
+ *   @0   EID         the owning SECS's EID for child pages; 0 for SECS and VA pages
+ *   @8   LINADDR     EPCM.ENCLAVEADDRESS at EWB, PAGEINFO.LINADDR at ELDU
+ *   @16  SECINFO     the 64 bytes of PCMD.SECINFO (FLAGS and its reserved bytes)
+ *   @80  RESERVED    the 40 reserved bytes of the PCMD
+ *   @120 zero
+ * The page's VERSION is not in the header: it is the IV (below), which binds it just as well.
+ */
+struct sgx_paging_header {
+	uint64_t eid;
+	uint64_t linaddr;
+	uint8_t secinfo[64];
+	uint8_t pcmd_reserved[40];
+	uint8_t zero[8];
+} __attribute__((packed));
+_Static_assert(sizeof(struct sgx_paging_header) == 128, "the MAC header is 128 bytes");
+
+/* Fills a header from the PCMD's SECINFO and reserved bytes, the linear address and the EID. */
+void sgx_paging_header_init(struct sgx_paging_header *hdr, uint64_t eid, uint64_t linaddr,
+			    const struct sgx_pcmd *pcmd);
+
+/*
+ * The next VERSION for EWB: strictly increasing over the life of the processor, never 0 (0 is an
+ * empty VA slot), so an IV is never used twice under one paging key.
+ */
+uint64_t sgx_paging_next_version(struct sgx_cpu *cpu);
+
+/*
+ * AES-128-GCM of one page under the current paging key on this LP: the 96-bit IV is VERSION << 32
+ * (VERSION big-endian in bytes 0..7, bytes 8..11 zero), the AAD is the header. Encrypt writes
+ * 4096 bytes of ciphertext and the 16-byte MAC and returns 0. Decrypt writes the plaintext and
+ * returns 0 if the MAC matches, SGX_MAC_COMPARE_FAIL if not (dst then holds bytes the caller must
+ * not commit). src and dst may be the same buffer. Both return -1 only if OpenSSL cannot give the
+ * LP its contexts (out of memory), which the leaf reports as a fault.
+ */
+int sgx_paging_encrypt(struct sgx_lp *lp, uint64_t version, const struct sgx_paging_header *hdr,
+		       const uint8_t *src, uint8_t *dst, uint8_t mac[16]);
+int sgx_paging_decrypt(struct sgx_lp *lp, uint64_t version, const struct sgx_paging_header *hdr,
+		       const uint8_t *src, uint8_t *dst, const uint8_t mac[16]);
 
 /* --- epoch tracking (track.c, ref §7.4) ------------------------------------------------- */
 
