@@ -67,30 +67,3 @@ int sgx_emodt(struct sgx_lp *lp, uint64_t secinfo, sgx_paddr_t page)
 {
 	return pending(lp, "EMODT");
 }
-
-/* cpu-paging: encls_paging.c */
-int sgx_epa(struct sgx_lp *lp, uint64_t type, sgx_paddr_t page)
-{
-	return pending(lp, "EPA");
-}
-
-int sgx_eblock(struct sgx_lp *lp, sgx_paddr_t page)
-{
-	return pending(lp, "EBLOCK");
-}
-
-int sgx_etrack(struct sgx_lp *lp, sgx_paddr_t secs)
-{
-	return pending(lp, "ETRACK");
-}
-
-int sgx_ewb(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t page, sgx_paddr_t va_slot)
-{
-	return pending(lp, "EWB");
-}
-
-int sgx_eldx(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t page, sgx_paddr_t va_slot,
-	     bool blocked)
-{
-	return pending(lp, blocked ? "ELDB" : "ELDU");
-}

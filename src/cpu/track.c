@@ -50,7 +50,11 @@ void sgx_track_enter(struct sgx_secs_hidden *h, struct sgx_tlp *tlp)
 	track_lock(h);
 	tlp->entry_epoch = h->epoch;
 	h->cur_cnt++;
-	__atomic_store_n(&h->lps_inside, h->lps_inside + 1, __ATOMIC_RELAXED);
+	/*
+	 * seq_cst: EREMOVE raises `removing` and then reads lps_inside, an entry counts itself here
+	 * and then reads `removing`; a full barrier on both sides means one always sees the other.
+	 */
+	__atomic_add_fetch(&h->lps_inside, 1, __ATOMIC_SEQ_CST);
 	track_unlock(h);
 }
 
@@ -70,7 +74,7 @@ void sgx_track_exit(struct sgx_secs_hidden *h, const struct sgx_tlp *tlp)
 		track_unlock(h);
 		return;
 	}
-	__atomic_store_n(&h->lps_inside, h->lps_inside - 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&h->lps_inside, 1, __ATOMIC_SEQ_CST);
 	track_unlock(h);
 }
 

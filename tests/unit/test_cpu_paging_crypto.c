@@ -92,7 +92,8 @@ static void test_known_answer(void **state)
 	int len;
 
 	assert_non_null(ctx);
-	assert_int_equal(EVP_EncryptInit_ex(ctx, EVP_aes_128_gcm(), NULL, f->cpu->paging_key, iv), 1);
+	assert_int_equal(EVP_EncryptInit_ex(ctx, EVP_aes_128_gcm(), NULL, f->cpu->paging_key, iv),
+			 1);
 	assert_int_equal(EVP_EncryptUpdate(ctx, NULL, &len, (uint8_t *)&f->hdr, 128), 1);
 	assert_int_equal(EVP_EncryptUpdate(ctx, expect, &len, f->page, 4096), 1);
 	assert_int_equal(EVP_EncryptFinal_ex(ctx, expect + len, &len), 1);
