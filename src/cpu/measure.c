@@ -65,6 +65,12 @@ void sgx_measure_eextend(struct sgx_measurement *m, uint64_t offset, const uint8
 	m->blocks += 5;
 }
 
+void sgx_measure_blocks(struct sgx_measurement *m, const void *blocks, size_t len)
+{
+	SHA256_Update(&m->sha, blocks, len);
+	m->blocks += len / SGX_MEASURE_BLOCK_SIZE;
+}
+
 void sgx_measure_final(const struct sgx_measurement *m, uint8_t mrenclave[32])
 {
 	SHA256_CTX copy = m->sha;
