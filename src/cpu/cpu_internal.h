@@ -57,6 +57,12 @@ struct sgx_epcm_entry {
 };
 
 #define SGX_PAGE_LOCK_EXCL 0xFFFFFFFFU
+/*
+ * Held exclusively by an SGX2 leaf (EMODPR, EMODT, EACCEPT, EACCEPTCOPY, EMODPE). Kept apart from
+ * SGX_PAGE_LOCK_EXCL because the SDM answers differently depending on who holds the page: EMODPR
+ * gives #GP against an SGX1 leaf but SGX_EPC_PAGE_CONFLICT against another SGX2 leaf.
+ */
+#define SGX_PAGE_LOCK_EXCL_SGX2 0xFFFFFFFEU
 
 /* Per-frame emulator state beside the EPCM entry. */
 struct sgx_frame {
@@ -100,7 +106,12 @@ struct sgx_secs_hidden {
 	uint64_t epoch;
 	uint64_t cur_cnt;
 	uint64_t prev_cnt;
-	uint32_t removing;       /* an EREMOVE of a child is in flight: EENTER/ERESUME #GP (§10) */
+	/*
+	 * An EREMOVE of a child is in flight: EENTER/ERESUME #GP (§10). EREMOVE raises it, then reads
+	 * lps_inside (both seq_cst); an entry must count itself in lps_inside first and then read
+	 * removing (backing out with #GP if set), so that one of the two always sees the other.
+	 */
+	uint32_t removing;
 };
 _Static_assert(SGX_SECS_HIDDEN_OFFSET >= 262, "hidden state must live in SECS.reserved4");
 _Static_assert(SGX_SECS_HIDDEN_OFFSET + sizeof(struct sgx_secs_hidden) <= 4096,
@@ -234,6 +245,10 @@ static inline struct sgx_epcm_entry *sgx_epcm(struct sgx_cpu *cpu, uint64_t inde
 /* Try-locks of ref §10. False means another leaf holds the page: the caller answers the conflict. */
 bool sgx_page_trylock_excl(struct sgx_cpu *cpu, uint64_t index);
 bool sgx_page_trylock_shared(struct sgx_cpu *cpu, uint64_t index);
+/* Exclusive for an SGX2 leaf; released with sgx_page_unlock_excl. */
+bool sgx_page_trylock_excl_sgx2(struct sgx_cpu *cpu, uint64_t index);
+/* After a failed try: was the page held by an SGX2 leaf (rather than an SGX1 one)? */
+bool sgx_page_held_by_sgx2(struct sgx_cpu *cpu, uint64_t index);
 void sgx_page_unlock_excl(struct sgx_cpu *cpu, uint64_t index);
 void sgx_page_unlock_shared(struct sgx_cpu *cpu, uint64_t index);
 bool sgx_trylock(uint32_t *word);
@@ -291,6 +306,21 @@ int sgx_encls_read(struct sgx_lp *lp, void *dst, uint64_t src, size_t n);
 int sgx_encls_write(struct sgx_lp *lp, uint64_t dst, const void *src, size_t n);
 /* Status-code return: sets ZF (error) or CF (informational) in lp->rflags. */
 int sgx_encls_status(struct sgx_lp *lp, int code, bool carry);
+/*
+ * EPC(addr) of ref §3: 0 with *index set if addr is in an EPC section, else records #PF(addr)
+ * (P | SGX: the EPCM lookup is what fails) and returns the fault value.
+ */
+int sgx_encls_epc(struct sgx_lp *lp, sgx_paddr_t addr, uint64_t *index);
+/*
+ * SECINFO's reserved fields for an ENCLS leaf: bytes 8..63, FLAGS bits 7:6 and 63:16, and the
+ * SGX2 state bits (PENDING, MODIFIED, PR), which only EACCEPT/EACCEPTCOPY take as input.
+ */
+bool sgx_secinfo_reserved_set(const struct sgx_secinfo *secinfo);
+/* The owning SECS of a valid child page, as a frame index (children keep their SECS resident). */
+static inline uint64_t sgx_child_secs_index(struct sgx_cpu *cpu, const struct sgx_epcm_entry *e)
+{
+	return (uint64_t)sgx_frame_index(cpu, e->secs);
+}
 
 /* ENCLS leaf implementations (sgx_encls dispatches on EAX). */
 int sgx_ecreate(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t secs);

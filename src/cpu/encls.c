@@ -97,6 +97,26 @@ int sgx_encls_status(struct sgx_lp *lp, int code, bool carry)
 	return code;
 }
 
+int sgx_encls_epc(struct sgx_lp *lp, sgx_paddr_t addr, uint64_t *index)
+{
+	int64_t i = sgx_frame_index(lp->cpu, addr);
+
+	if (i < 0)
+		return sgx_encls_epcm_pf(lp, addr, false);
+	*index = (uint64_t)i;
+	return 0;
+}
+
+bool sgx_secinfo_reserved_set(const struct sgx_secinfo *secinfo)
+{
+	static const uint8_t zero[sizeof(secinfo->reserved)];
+
+	if (secinfo->flags & (SGX_SECINFO_RESERVED_MASK | SGX_SECINFO_PENDING |
+			      SGX_SECINFO_MODIFIED | SGX_SECINFO_PR))
+		return true;
+	return memcmp(secinfo->reserved, zero, sizeof(zero)) != 0;
+}
+
 static bool is_sgx2_leaf(unsigned int leaf)
 {
 	return leaf == EAUG || leaf == EMODPR || leaf == EMODT;

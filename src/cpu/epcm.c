@@ -54,11 +54,25 @@ bool sgx_page_trylock_shared(struct sgx_cpu *cpu, uint64_t index)
 	uint32_t v = __atomic_load_n(word, __ATOMIC_RELAXED);
 
 	do {
-		if (v == SGX_PAGE_LOCK_EXCL || v == SGX_PAGE_LOCK_EXCL - 1)
+		if (v >= SGX_PAGE_LOCK_EXCL_SGX2)
 			return false;
 	} while (!__atomic_compare_exchange_n(word, &v, v + 1, true, __ATOMIC_ACQUIRE,
 					      __ATOMIC_RELAXED));
 	return true;
+}
+
+bool sgx_page_trylock_excl_sgx2(struct sgx_cpu *cpu, uint64_t index)
+{
+	uint32_t expected = 0;
+
+	return __atomic_compare_exchange_n(&cpu->epcm[index].lock, &expected,
+					   SGX_PAGE_LOCK_EXCL_SGX2, false, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED);
+}
+
+bool sgx_page_held_by_sgx2(struct sgx_cpu *cpu, uint64_t index)
+{
+	return __atomic_load_n(&cpu->epcm[index].lock, __ATOMIC_RELAXED) == SGX_PAGE_LOCK_EXCL_SGX2;
 }
 
 void sgx_page_unlock_excl(struct sgx_cpu *cpu, uint64_t index)
