@@ -15,7 +15,7 @@
 #include "cpu/cpu_internal.h"
 #include "cpu/sigstruct.h"
 
-#define ALIGNED(x, a) (((x) & ((a) - 1)) == 0)
+#define ALIGNED(x, a) (((x) & ((a)-1)) == 0)
 
 /* Bytes of the token covered by its MAC (ref §1.10). */
 #define EINITTOKEN_MACED_SIZE offsetof(struct sgx_einittoken, cpusvnle)

@@ -12,7 +12,7 @@
 
 #include "cpu/cpu_internal.h"
 
-#define ALIGNED(x, a) (((x) & ((a) - 1)) == 0)
+#define ALIGNED(x, a) (((x) & ((a)-1)) == 0)
 
 static bool all_zero(const void *p, size_t n)
 {
@@ -235,8 +235,8 @@ int sgx_eadd(struct sgx_lp *lp, uint64_t pageinfo_addr, sgx_paddr_t page_pa)
 		goto unlock_secs;
 	/* 7 */
 	flags = secinfo.flags;
-	if (type == SGX_PAGE_TYPE_TCS &&
-	    !tcs_valid((const struct sgx_tcs *)contents, secs->attributes.flags & SGX_ATTR_MODE64BIT)) {
+	if (type == SGX_PAGE_TYPE_TCS && !tcs_valid((const struct sgx_tcs *)contents,
+						    secs->attributes.flags & SGX_ATTR_MODE64BIT)) {
 		ret = sgx_encls_gp(lp);
 		goto unlock_secs;
 	}

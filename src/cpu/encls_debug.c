@@ -57,7 +57,8 @@ static int debug_access(struct sgx_lp *lp, sgx_paddr_t addr, bool write, uint64_
 		}
 	}
 	if (e->page_type != SGX_PAGE_TYPE_VA &&
-	    !(sgx_secs_page(cpu, sgx_child_secs_index(cpu, e))->attributes.flags & SGX_ATTR_DEBUG)) {
+	    !(sgx_secs_page(cpu, sgx_child_secs_index(cpu, e))->attributes.flags &
+	      SGX_ATTR_DEBUG)) {
 		ret = sgx_encls_gp(lp);
 		goto fail;
 	}
