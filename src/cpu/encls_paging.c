@@ -24,8 +24,8 @@
  *   - ELDB stamps the page's BEPOCH with the enclave's current epoch, as if EBLOCK had run, so an
  *     EWB straight after ELDB needs one ETRACK like any other blocked page (conservative; the
  *     SDM says nothing about tracking for ELDB).
- *   - #PF error codes for EPC operands: P | SGX, plus W for operands the leaf writes (the VA
- *     slot of EWB and ELDx, the destination of EPA and ELDx).
+ *   - #PF error codes for EPCM state: P | SGX, plus W for operands the leaf writes (the VA slot
+ *     of EWB and ELDx, the destination of EPA and ELDx), as the other ENCLS leaves do.
  */
 #include <stddef.h>
 #include <string.h>
@@ -49,23 +49,6 @@ static inline bool epcm_valid(const struct sgx_epcm_entry *e)
 	return __atomic_load_n(&e->valid, __ATOMIC_ACQUIRE);
 }
 
-/* EPC(addr): the frame of an EPC operand, or #PF(addr) if addr is not in an EPC section. */
-static int epc_frame(struct sgx_lp *lp, sgx_paddr_t addr, bool write, uint64_t *index)
-{
-	int64_t i = sgx_frame_index(lp->cpu, addr);
-
-	if (i < 0)
-		return sgx_encls_epcm_pf(lp, addr, write);
-	*index = (uint64_t)i;
-	return 0;
-}
-
-/* The SECS frame that owns a valid child page (its EPCM ENCLAVESECS). */
-static uint64_t owner_secs(struct sgx_cpu *cpu, const struct sgx_epcm_entry *e)
-{
-	return (uint64_t)sgx_frame_index(cpu, e->secs);
-}
-
 static inline uint64_t *va_slot_ptr(struct sgx_cpu *cpu, uint64_t va_index, sgx_paddr_t va_slot)
 {
 	return (uint64_t *)(sgx_frame_kva(cpu, va_index) + (va_slot & (SGX_PAGE_SIZE - 1)));
@@ -83,7 +66,7 @@ int sgx_epa(struct sgx_lp *lp, uint64_t type, sgx_paddr_t page)
 
 	if (type != SGX_PAGE_TYPE_VA || !page_aligned(page))
 		return sgx_encls_gp(lp);
-	ret = epc_frame(lp, page, true, &index);
+	ret = sgx_encls_epc(lp, page, &index);
 	if (ret)
 		return ret;
 	if (!sgx_page_trylock_excl(cpu, index))
@@ -123,7 +106,7 @@ int sgx_eblock(struct sgx_lp *lp, sgx_paddr_t page)
 
 	if (!page_aligned(page))
 		return sgx_encls_gp(lp);
-	ret = epc_frame(lp, page, false, &index);
+	ret = sgx_encls_epc(lp, page, &index);
 	if (ret)
 		return ret;
 	if (!sgx_page_trylock_shared(cpu, index))
@@ -139,7 +122,7 @@ int sgx_eblock(struct sgx_lp *lp, sgx_paddr_t page)
 			true);
 		goto out;
 	}
-	secs_index = owner_secs(cpu, e);
+	secs_index = sgx_child_secs_index(cpu, e);
 	if (__atomic_load_n(&cpu->frames[secs_index].track_lock, __ATOMIC_ACQUIRE)) {
 		ret = sgx_encls_status(lp, SGX_ENTRYEPOCH_LOCKED, false);
 		goto out;
@@ -178,7 +161,7 @@ int sgx_etrack(struct sgx_lp *lp, sgx_paddr_t secs)
 
 	if (!page_aligned(secs))
 		return sgx_encls_gp(lp);
-	ret = epc_frame(lp, secs, false, &index);
+	ret = sgx_encls_epc(lp, secs, &index);
 	if (ret)
 		return ret;
 	if (!sgx_page_trylock_shared(cpu, index))
@@ -208,19 +191,19 @@ out:
  * PAGEINFO is read and its PCMD (128) and SRCPGE (4K) pointers checked (#GP).
  */
 static int paging_operands(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t page,
-			   bool page_written, sgx_paddr_t va_slot, struct sgx_pageinfo *pi,
-			   uint64_t *index, uint64_t *va_index)
+			   sgx_paddr_t va_slot, struct sgx_pageinfo *pi, uint64_t *index,
+			   uint64_t *va_index)
 {
 	int ret;
 
 	if ((pageinfo & 31) || !page_aligned(page))
 		return sgx_encls_gp(lp);
-	ret = epc_frame(lp, page, page_written, index);
+	ret = sgx_encls_epc(lp, page, index);
 	if (ret)
 		return ret;
 	if (va_slot & 7)
 		return sgx_encls_gp(lp);
-	ret = epc_frame(lp, va_slot, true, va_index);
+	ret = sgx_encls_epc(lp, va_slot, va_index);
 	if (ret)
 		return ret;
 	if (*index == *va_index)
@@ -271,7 +254,7 @@ int sgx_ewb(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t page, sgx_paddr_t 
 	uint64_t index = 0, va_index = 0, header_eid, version, *slot;
 	int ret;
 
-	ret = paging_operands(lp, pageinfo, page, false, va_slot, &pi, &index, &va_index);
+	ret = paging_operands(lp, pageinfo, page, va_slot, &pi, &index, &va_index);
 	if (ret)
 		return ret;
 	if (pi.addr || pi.secs)
@@ -292,7 +275,7 @@ int sgx_ewb(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t page, sgx_paddr_t 
 
 	memset(&pcmd, 0, sizeof(pcmd));
 	if (is_child_type(e->page_type)) {
-		owner = sgx_secs_hidden(cpu, owner_secs(cpu, e));
+		owner = sgx_secs_hidden(cpu, sgx_child_secs_index(cpu, e));
 		if (!(e->state & SGX_EPCM_BLOCKED)) {
 			ret = sgx_encls_status(lp, SGX_PAGE_NOT_BLOCKED, false);
 			goto out;
@@ -376,7 +359,7 @@ int sgx_eldx(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t page, sgx_paddr_t
 	uint8_t *kva;
 	int ret;
 
-	ret = paging_operands(lp, pageinfo, page, true, va_slot, &pi, &index, &va_index);
+	ret = paging_operands(lp, pageinfo, page, va_slot, &pi, &index, &va_index);
 	if (ret)
 		return ret;
 	ret = lock_page_and_va(lp, index, va_index);
@@ -405,7 +388,7 @@ int sgx_eldx(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t page, sgx_paddr_t
 			ret = sgx_encls_gp(lp);
 			goto out;
 		}
-		ret = epc_frame(lp, pi.secs, false, &secs_index);
+		ret = sgx_encls_epc(lp, pi.secs, &secs_index);
 		if (ret)
 			goto out;
 		/* The SECS is shared while its child loads, so it cannot be evicted or removed. */
