@@ -336,3 +336,101 @@ void fixture_enclave_destroy(struct fixture_enclave *e)
 		e->secs = 0;
 	}
 }
+
+void fixture_enclave_forget(struct fixture_enclave *e, uint64_t offset)
+{
+	for (unsigned int i = 0; i < e->nr_pages; i++) {
+		if (e->pages[i].offset != offset)
+			continue;
+		cpu_fixture_free(e->f, e->pages[i].frame);
+		e->pages[i] = e->pages[--e->nr_pages];
+		return;
+	}
+	fail_msg("no page at offset %#llx", (unsigned long long)offset);
+}
+
+/* --- answers ---------------------------------------------------------------------------------- */
+
+void fixture_assert_gp(struct sgx_lp *lp, int ret)
+{
+	if (ret != (SGX_ENCLS_FAULT_FLAG | X86_TRAP_GP))
+		fail_msg("expected #GP, got %#x (fault vector %u)", ret,
+			 sgx_lp_last_fault(lp)->vector);
+	assert_int_equal(sgx_lp_last_fault(lp)->vector, X86_TRAP_GP);
+}
+
+void fixture_assert_pf(struct sgx_lp *lp, int ret, uint64_t addr, bool sgx)
+{
+	const struct sgx_fault *fault = sgx_lp_last_fault(lp);
+
+	if (ret != (SGX_ENCLS_FAULT_FLAG | X86_TRAP_PF))
+		fail_msg("expected #PF(%#llx), got %#x", (unsigned long long)addr, ret);
+	assert_int_equal(fault->vector, X86_TRAP_PF);
+	if (fault->addr != addr)
+		fail_msg("expected #PF(%#llx), got #PF(%#llx)", (unsigned long long)addr,
+			 (unsigned long long)fault->addr);
+	if (sgx) {
+		assert_true(fault->error_code & X86_PF_SGX);
+		assert_true(fault->error_code & X86_PF_PROT);
+	} else {
+		assert_false(fault->error_code & X86_PF_SGX);
+	}
+}
+
+void fixture_assert_status(struct sgx_lp *lp, int ret, int code, bool carry)
+{
+	if (ret != code)
+		fail_msg("expected status %d, got %#x", code, ret);
+	assert_int_equal(sgx_lp_last_rflags(lp) & (X86_EFLAGS_ZF | X86_EFLAGS_CF),
+			 carry ? X86_EFLAGS_CF : X86_EFLAGS_ZF);
+}
+
+void fixture_assert_ok(struct sgx_lp *lp, int ret)
+{
+	if (ret)
+		fail_msg("expected success, got %#x (fault vector %u, addr %#llx)", ret,
+			 sgx_lp_last_fault(lp)->vector,
+			 (unsigned long long)sgx_lp_last_fault(lp)->addr);
+	assert_int_equal(sgx_lp_last_rflags(lp) & (X86_EFLAGS_ZF | X86_EFLAGS_CF), 0);
+}
+
+static void *bad_page;
+static pthread_once_t bad_page_once = PTHREAD_ONCE_INIT;
+
+static void make_bad_page(void)
+{
+	bad_page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+uint64_t fixture_bad_pointer(void)
+{
+	pthread_once(&bad_page_once, make_bad_page);
+	assert_true(bad_page != MAP_FAILED);
+	return (uint64_t)(uintptr_t)bad_page;
+}
+
+uint64_t fixture_secs_index(const struct fixture_enclave *e)
+{
+	int64_t index = sgx_frame_index(e->f->cpu, e->secs);
+
+	assert_true(index >= 0);
+	return (uint64_t)index;
+}
+
+struct sgx_secs *fixture_secs(const struct fixture_enclave *e)
+{
+	return sgx_secs_page(e->f->cpu, fixture_secs_index(e));
+}
+
+struct sgx_secs_hidden *fixture_hidden(const struct fixture_enclave *e)
+{
+	return sgx_secs_hidden(e->f->cpu, fixture_secs_index(e));
+}
+
+struct sgx_epcm_entry *fixture_epcm(struct cpu_fixture *f, sgx_paddr_t frame)
+{
+	int64_t index = sgx_frame_index(f->cpu, frame);
+
+	assert_true(index >= 0);
+	return sgx_epcm(f->cpu, (uint64_t)index);
+}

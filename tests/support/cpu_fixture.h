@@ -126,5 +126,27 @@ void fixture_enclave_map(struct fixture_enclave *e);
 sgx_paddr_t fixture_page_frame(const struct fixture_enclave *e, uint64_t offset);
 /* EREMOVE of every child page still recorded, then of the SECS; frees the frames. */
 void fixture_enclave_destroy(struct fixture_enclave *e);
+/* Forgets the page at offset (a test removed or evicted it itself). */
+void fixture_enclave_forget(struct fixture_enclave *e, uint64_t offset);
+
+/* --- answers ---------------------------------------------------------------------------------- */
+
+/* The ENCLS value ret is #GP (and the LP's recorded fault says so). */
+void fixture_assert_gp(struct sgx_lp *lp, int ret);
+/* #PF at addr; with sgx, the EPCM kind (P and PFEC.SGX set). */
+void fixture_assert_pf(struct sgx_lp *lp, int ret, uint64_t addr, bool sgx);
+/* Status code `code` with ZF set (CF for informational ones: carry). */
+void fixture_assert_status(struct sgx_lp *lp, int ret, int code, bool carry);
+/* Success: 0 and no ZF/CF. */
+void fixture_assert_ok(struct sgx_lp *lp, int ret);
+
+/* A 4 KiB-aligned address whose page cannot be read or written (PROT_NONE), for #PF tests. */
+uint64_t fixture_bad_pointer(void);
+
+/* The SECS frame index, page and hidden state of an enclave. */
+uint64_t fixture_secs_index(const struct fixture_enclave *e);
+struct sgx_secs *fixture_secs(const struct fixture_enclave *e);
+struct sgx_secs_hidden *fixture_hidden(const struct fixture_enclave *e);
+struct sgx_epcm_entry *fixture_epcm(struct cpu_fixture *f, sgx_paddr_t frame);
 
 #endif /* SGXEMU_TESTS_CPU_FIXTURE_H */
