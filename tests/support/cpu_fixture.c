@@ -323,6 +323,8 @@ sgx_paddr_t fixture_page_frame(const struct fixture_enclave *e, uint64_t offset)
 
 void fixture_enclave_destroy(struct fixture_enclave *e)
 {
+	if (!e->secs && !e->nr_pages)
+		return;
 	sgx_pgtable_clear_range(e->f->cpu, e->secs_image.base,
 				e->secs_image.base + e->secs_image.size);
 	for (unsigned int i = 0; i < e->nr_pages; i++) {

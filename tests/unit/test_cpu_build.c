@@ -72,6 +72,7 @@ static struct sgx_pageinfo *const pginfo = (struct sgx_pageinfo *)pageinfo_buf;
 static int setup(void **state)
 {
 	f = cpu_fixture_create(NULL);
+	memset(&e, 0, sizeof(e));
 	return 0;
 }
 

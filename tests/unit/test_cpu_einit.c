@@ -44,6 +44,7 @@ static uint8_t signer[32];
 static int setup_flc(void **state)
 {
 	f = cpu_fixture_create(NULL);
+	memset(&e, 0, sizeof(e));
 	fixture_signer_hash(signer);
 	return 0;
 }
@@ -53,6 +54,7 @@ static int setup_no_flc(void **state)
 	struct cpu_fixture_config config = { .no_flc = true };
 
 	f = cpu_fixture_create(&config);
+	memset(&e, 0, sizeof(e));
 	fixture_signer_hash(signer);
 	return 0;
 }
