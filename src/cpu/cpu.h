@@ -155,6 +155,26 @@ struct sgx_cpu_stats {
 
 void sgx_cpu_get_stats(const struct sgx_cpu *cpu, struct sgx_cpu_stats *stats);
 
+/* --- introspection (debug: the kernel layer's invariant checker, `sgxemu info`) ---------- */
+
+/*
+ * A snapshot of one EPCM entry, read without taking the page's lock (so it may be torn if a leaf
+ * is changing the entry right now: call it at quiescent points). Software on real hardware
+ * cannot read the EPCM; this exists so that tests can check that the kernel's bookkeeping and
+ * the processor's agree.
+ */
+struct sgx_epcm_info {
+	bool valid;
+	uint8_t page_type; /* enum sgx_page_type */
+	uint8_t rwx;       /* SGX_SECINFO_R | W | X */
+	uint8_t state;     /* PENDING | MODIFIED | PR as in SECINFO.FLAGS, 0x40 = BLOCKED */
+	sgx_paddr_t secs;  /* the owning SECS frame (0 for SECS and VA pages) */
+	uint64_t linaddr;  /* ENCLAVEADDRESS (0 for SECS and VA pages) */
+};
+
+/* Returns false if addr is not in an EPC section. */
+bool sgx_cpu_epcm_read(struct sgx_cpu *cpu, sgx_paddr_t addr, struct sgx_epcm_info *info);
+
 /* --- test and fault-injection hooks ----------------------------------------------------- */
 
 /* The next n EINITs on any LP return SGX_UNMASKED_EVENT (an interrupt in EINIT's window). */

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sgxemu's public API: the Linux SGX device files as in-process calls.
+ *
+ * sgxemu_open/ioctl/close behave like open(2)/ioctl(2)/close(2) on a Linux machine with an SGX
+ * driver: the same paths, the same ioctl numbers and structures (from the system's <asm/sgx.h>),
+ * the same checks in the same order, and -1 with errno set on failure. The descriptors are real
+ * file descriptors (memfds named after the device), so poll/dup/fcntl/close-on-exec work on them
+ * as on any fd. Pass an fd that is not an sgxemu device and the call goes to the real system call.
+ *
+ * The platform (the emulated EPC and CPU) boots on first use from the SGXEMU_* environment
+ * variables (<sgxemu/config.h>), or explicitly with sgxemu_boot().
+ *
+ * Link with -lsgxemu.
+ */
+#ifndef SGXEMU_SGXEMU_H
+#define SGXEMU_SGXEMU_H
+
+#include <sgxemu/config.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* --- the platform --------------------------------------------------------------------------- */
+
+/*
+ * Boot the process's platform with this configuration instead of the environment's. Returns 0,
+ * or -1 with errno: EBUSY if a platform is already booted, EINVAL for an invalid configuration
+ * (the reason is logged), ENOMEM.
+ */
+int sgxemu_boot(const struct sgxemu_config *config);
+
+/*
+ * Shut the platform down: every enclave is torn down, the EPC and CPU are freed. Descriptors
+ * still open answer ENODEV afterwards (close them with sgxemu_close). The next sgxemu_open boots
+ * a new platform.
+ */
+void sgxemu_shutdown(void);
+
+/* --- the device files ----------------------------------------------------------------------- */
+
+/*
+ * open(2) of "/dev/sgx_enclave" (a new enclave per open; only with flexible launch control),
+ * "/dev/sgx_provision" (the PROVISIONKEY capability). Any other path fails with ENOENT, as on a
+ * machine without that node. O_CLOEXEC and O_NONBLOCK are honoured; the mode argument of
+ * O_CREAT is accepted and ignored.
+ */
+int sgxemu_open(const char *path, int flags, ...);
+
+/*
+ * ioctl(2): SGX_IOC_ENCLAVE_CREATE, _ADD_PAGES, _INIT and _PROVISION on an enclave; ENOTTY for
+ * commands the device does not have. Signals are blocked for the duration of the call, as no
+ * signal handler runs inside a real system call; an interrupted call is restarted if the
+ * handler has SA_RESTART, else it fails with EINTR (or reports partial progress in `count`).
+ */
+int sgxemu_ioctl(int fd, unsigned long request, ...);
+
+/* close(2): the enclave goes when the last descriptor of its file (and its last mapping) goes. */
+int sgxemu_close(int fd);
+
+/* Which device an fd is: */
+enum sgxemu_device {
+	SGXEMU_DEVICE_NONE = 0,	 /* not an sgxemu device (or not open) */
+	SGXEMU_DEVICE_ENCLAVE,	 /* /dev/sgx_enclave */
+	SGXEMU_DEVICE_PROVISION, /* /dev/sgx_provision */
+	SGXEMU_DEVICE_VEPC,	 /* /dev/sgx_vepc */
+};
+enum sgxemu_device sgxemu_fd_device(int fd);
+
+/*
+ * --- reserved for the runtime ----------------------------------------------------------------
+ *
+ * The runtime layer adds here: sgxemu_mmap(), sgxemu_mprotect(), sgxemu_munmap() (mapping
+ * ELRANGE, with the kernel's may_map rules), sgxemu_enter_enclave() (the vDSO contract of
+ * __vdso_sgx_enter_enclave) and sgxemu_cpuid() (the emulated CPUID leaves 7 and 0x12).
+ */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SGXEMU_SGXEMU_H */

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The invariant checker: the kernel's bookkeeping (sections, free lists, enclaves and their
+ * pages), the processor's EPCM and the CPU page table must tell the same story. Tests call it
+ * after every scenario; a failure names the first disagreement.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/encl.h"
+
+struct sgx_check {
+	struct sgx_platform *platform;
+	uint8_t *claimed; /* one bit per frame: an enclave's records point at it */
+	char *err;
+	size_t errlen;
+	bool failed;
+};
+
+__attribute__((format(printf, 2, 3))) static bool sgx_check_fail(struct sgx_check *c,
+								 const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->failed)
+		return false;
+	c->failed = true;
+	if (c->err && c->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(c->err, c->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return false;
+}
+
+/* The page's index over all sections (sections are checked in order, pages in order). */
+static uint64_t sgx_check_index(struct sgx_platform *platform, const struct sgx_epc_page *page)
+{
+	uint64_t index = 0;
+
+	for (unsigned int i = 0; i < page->section; i++)
+		index += platform->sections[i].nr_pages;
+	return index + (uint64_t)(page - platform->sections[page->section].pages);
+}
+
+static bool sgx_check_claim(struct sgx_check *c, const struct sgx_epc_page *page, const char *what)
+{
+	uint64_t index = sgx_check_index(c->platform, page);
+
+	if (c->claimed[index / 8] & (1U << (index % 8)))
+		return sgx_check_fail(c, "frame 0x%llx is claimed twice (again as %s)",
+				      (unsigned long long)page->paddr, what);
+	c->claimed[index / 8] |= (uint8_t)(1U << (index % 8));
+	if (page->flags & (SGX_EPC_PAGE_IS_FREE | SGX_EPC_PAGE_LEAKED | SGX_EPC_PAGE_DIRTY))
+		return sgx_check_fail(c, "%s frame 0x%llx is not allocated (flags 0x%x)", what,
+				      (unsigned long long)page->paddr, page->flags);
+	return true;
+}
+
+static bool sgx_check_epcm(struct sgx_check *c, const struct sgx_epc_page *page, unsigned int type,
+			   uint64_t linaddr, sgx_paddr_t secs, const char *what)
+{
+	struct sgx_epcm_info info;
+
+	if (!sgx_cpu_epcm_read(c->platform->cpu, page->paddr, &info))
+		return sgx_check_fail(c, "%s frame 0x%llx is not EPC", what,
+				      (unsigned long long)page->paddr);
+	if (!info.valid)
+		return sgx_check_fail(c, "%s frame 0x%llx is owned but invalid in the EPCM", what,
+				      (unsigned long long)page->paddr);
+	if (info.page_type != type)
+		return sgx_check_fail(c, "%s frame 0x%llx has EPCM type %u, expected %u", what,
+				      (unsigned long long)page->paddr, info.page_type, type);
+	if (info.linaddr != linaddr || info.secs != secs)
+		return sgx_check_fail(c,
+				      "%s frame 0x%llx: EPCM says address 0x%llx of SECS 0x%llx, "
+				      "the kernel says 0x%llx of 0x%llx",
+				      what, (unsigned long long)page->paddr,
+				      (unsigned long long)info.linaddr,
+				      (unsigned long long)info.secs, (unsigned long long)linaddr,
+				      (unsigned long long)secs);
+	return true;
+}
+
+/* A CPU PTE at addr must point at a valid frame that an enclave holds for that address. */
+static bool sgx_check_pte(struct sgx_check *c, uint64_t addr)
+{
+	struct sgx_platform *platform = c->platform;
+	struct sgx_epc_page *target;
+	struct sgx_epcm_info info;
+	unsigned int prot;
+	sgx_paddr_t frame;
+
+	if (!sgx_pt_lookup(platform->cpu, addr, &frame, &prot))
+		return true;
+	target = sgx_epc_page_lookup(platform, frame);
+	if (!target)
+		return sgx_check_fail(c, "PTE at 0x%llx points outside the EPC (0x%llx)",
+				      (unsigned long long)addr, (unsigned long long)frame);
+	if (target->owner_kind != SGX_EPC_OWNER_ENCL_PAGE ||
+	    (target->flags & (SGX_EPC_PAGE_IS_FREE | SGX_EPC_PAGE_LEAKED | SGX_EPC_PAGE_DIRTY)))
+		return sgx_check_fail(c,
+				      "PTE at 0x%llx points at frame 0x%llx, which no enclave "
+				      "page owns",
+				      (unsigned long long)addr, (unsigned long long)frame);
+	if (!sgx_cpu_epcm_read(platform->cpu, frame, &info) || !info.valid || info.linaddr != addr)
+		return sgx_check_fail(c,
+				      "PTE at 0x%llx points at frame 0x%llx, whose EPCM entry "
+				      "is not that page",
+				      (unsigned long long)addr, (unsigned long long)frame);
+	return true;
+}
+
+static bool sgx_check_encl(struct sgx_check *c, struct sgx_encl *encl)
+{
+	sgx_paddr_t secs_paddr = encl->secs.epc_page ? encl->secs.epc_page->paddr : 0;
+	struct sgx_encl_va_page *va_page;
+	struct sgx_encl_page *page;
+	unsigned int nr_va = 0;
+	char what[64];
+
+	if (encl->secs.epc_page) {
+		snprintf(what, sizeof(what), "enclave %llu SECS", (unsigned long long)encl->id);
+		if (encl->secs.epc_page->owner != &encl->secs ||
+		    encl->secs.epc_page->owner_kind != SGX_EPC_OWNER_SECS)
+			return sgx_check_fail(c, "%s: the frame's owner is not the SECS", what);
+		if (!sgx_check_claim(c, encl->secs.epc_page, what))
+			return false;
+		/* A SECS that has not been through ECREATE yet cannot be seen here (IOCTL flag). */
+		if (sgx_encl_test_flag(encl, SGX_ENCL_CREATED) &&
+		    !sgx_check_epcm(c, encl->secs.epc_page, SGX_PAGE_TYPE_SECS, 0, 0, what))
+			return false;
+	}
+
+	for (size_t pos = 0; (page = sgx_pagemap_next(&encl->page_array, &pos, NULL));) {
+		uint64_t addr = sgx_encl_page_addr(page);
+
+		snprintf(what, sizeof(what), "enclave %llu page 0x%llx",
+			 (unsigned long long)encl->id, (unsigned long long)addr);
+		if (page->encl != encl)
+			return sgx_check_fail(c, "%s: record points at another enclave", what);
+		if (addr < encl->base || addr - encl->base >= encl->size)
+			return sgx_check_fail(c, "%s: outside ELRANGE", what);
+		if (page->epc_page) {
+			if (page->epc_page->owner != page ||
+			    page->epc_page->owner_kind != SGX_EPC_OWNER_ENCL_PAGE)
+				return sgx_check_fail(c, "%s: the frame's owner is not the page",
+						      what);
+			if (!sgx_check_claim(c, page->epc_page, what))
+				return false;
+			if (!sgx_check_epcm(c, page->epc_page, page->type, addr, secs_paddr, what))
+				return false;
+		}
+		if (!sgx_check_pte(c, addr))
+			return false;
+	}
+
+	TAILQ_FOREACH(va_page, &encl->va_pages, list)
+	{
+		snprintf(what, sizeof(what), "enclave %llu VA page %u",
+			 (unsigned long long)encl->id, nr_va);
+		if (va_page->epc_page->owner != va_page ||
+		    va_page->epc_page->owner_kind != SGX_EPC_OWNER_VA)
+			return sgx_check_fail(c, "%s: the frame's owner is not the VA page", what);
+		if (!sgx_check_claim(c, va_page->epc_page, what))
+			return false;
+		if (!sgx_check_epcm(c, va_page->epc_page, SGX_PAGE_TYPE_VA, 0, 0, what))
+			return false;
+		nr_va++;
+	}
+	/* One VA slot for each page the enclave counts (its SECS included). */
+	if (nr_va != (encl->page_cnt + SGX_VA_SLOT_COUNT - 1) / SGX_VA_SLOT_COUNT)
+		return sgx_check_fail(c, "enclave %llu has %u VA pages for page_cnt %u",
+				      (unsigned long long)encl->id, nr_va, encl->page_cnt);
+	return true;
+}
+
+static bool sgx_check_section(struct sgx_check *c, struct sgx_epc_section *section)
+{
+	uint64_t nr_free = 0, nr_allocated = 0, nr_leaked = 0, nr_dirty = 0, on_free_list = 0;
+	struct sgx_epc_page *page;
+	bool ok = true;
+
+	sgx_mutex_lock(&section->lock, SGX_LOCK_LISTS);
+	TAILQ_FOREACH(page, &section->free_page_list, list)
+	{
+		on_free_list++;
+		if (!(page->flags & SGX_EPC_PAGE_IS_FREE)) {
+			ok = sgx_check_fail(c, "frame 0x%llx is on the free list but not free",
+					    (unsigned long long)page->paddr);
+			goto out;
+		}
+	}
+	for (uint64_t i = 0; i < section->nr_pages; i++) {
+		struct sgx_epcm_info info;
+		uint64_t index;
+
+		page = &section->pages[i];
+		index = sgx_check_index(c->platform, page);
+		if (page->flags & SGX_EPC_PAGE_IS_FREE) {
+			nr_free++;
+			if (page->owner) {
+				ok = sgx_check_fail(c, "free frame 0x%llx has an owner",
+						    (unsigned long long)page->paddr);
+				goto out;
+			}
+			if (sgx_cpu_epcm_read(c->platform->cpu, page->paddr, &info) && info.valid) {
+				ok = sgx_check_fail(c,
+						    "free frame 0x%llx is valid in the EPCM "
+						    "(type %u)",
+						    (unsigned long long)page->paddr,
+						    info.page_type);
+				goto out;
+			}
+		} else if (page->flags & SGX_EPC_PAGE_LEAKED) {
+			nr_leaked++;
+		} else if (page->flags & SGX_EPC_PAGE_DIRTY) {
+			nr_dirty++;
+		} else {
+			nr_allocated++;
+			if (!page->owner || page->owner_kind == SGX_EPC_OWNER_NONE) {
+				ok = sgx_check_fail(c, "allocated frame 0x%llx has no owner",
+						    (unsigned long long)page->paddr);
+				goto out;
+			}
+			/* Enclave-owned frames must have been found through their enclave. */
+			if ((page->owner_kind == SGX_EPC_OWNER_ENCL_PAGE ||
+			     page->owner_kind == SGX_EPC_OWNER_SECS ||
+			     page->owner_kind == SGX_EPC_OWNER_VA) &&
+			    !(c->claimed[index / 8] & (1U << (index % 8)))) {
+				ok = sgx_check_fail(c,
+						    "frame 0x%llx is allocated to an enclave that "
+						    "does not know it (owner kind %u)",
+						    (unsigned long long)page->paddr,
+						    page->owner_kind);
+				goto out;
+			}
+		}
+	}
+	if (on_free_list != nr_free || nr_free != section->nr_free) {
+		ok = sgx_check_fail(
+			c,
+			"section 0x%llx: %llu pages flagged free, %llu on the free list, "
+			"nr_free %llu",
+			(unsigned long long)section->phys_addr, (unsigned long long)nr_free,
+			(unsigned long long)on_free_list, (unsigned long long)section->nr_free);
+		goto out;
+	}
+	if (nr_leaked != section->nr_leaked || nr_dirty != section->nr_dirty) {
+		ok = sgx_check_fail(c,
+				    "section 0x%llx: %llu leaked and %llu dirty pages, counted "
+				    "%llu and %llu",
+				    (unsigned long long)section->phys_addr,
+				    (unsigned long long)nr_leaked, (unsigned long long)nr_dirty,
+				    (unsigned long long)section->nr_leaked,
+				    (unsigned long long)section->nr_dirty);
+		goto out;
+	}
+	if (nr_free + nr_allocated + nr_leaked + nr_dirty != section->nr_pages)
+		ok = sgx_check_fail(c,
+				    "section 0x%llx: free %llu + allocated %llu + leaked %llu + "
+				    "dirty %llu != %llu pages",
+				    (unsigned long long)section->phys_addr,
+				    (unsigned long long)nr_free, (unsigned long long)nr_allocated,
+				    (unsigned long long)nr_leaked, (unsigned long long)nr_dirty,
+				    (unsigned long long)section->nr_pages);
+out:
+	sgx_mutex_unlock(&section->lock, SGX_LOCK_LISTS);
+	return ok;
+}
+
+int sgx_platform_check(struct sgx_platform *platform, char *err, size_t errlen)
+{
+	struct sgx_check c = { .platform = platform, .err = err, .errlen = errlen };
+	uint64_t total_free = 0;
+	struct sgx_encl *encl;
+	bool ok = true;
+
+	if (err && errlen)
+		err[0] = '\0';
+	c.claimed = calloc((platform->nr_total_pages + 7) / 8, 1);
+	if (!c.claimed) {
+		sgx_check_fail(&c, "out of memory");
+		return -1;
+	}
+
+	/* Enclaves first (enclave locks rank above the free lists), claiming their frames. */
+	sgx_mutex_lock(&platform->encl_list_lock, SGX_LOCK_ENCL_LIST);
+	LIST_FOREACH(encl, &platform->encl_list, link)
+	{
+		sgx_encl_lock(encl);
+		ok = sgx_check_encl(&c, encl);
+		sgx_encl_unlock(encl);
+		if (!ok)
+			break;
+	}
+	sgx_mutex_unlock(&platform->encl_list_lock, SGX_LOCK_ENCL_LIST);
+
+	for (unsigned int i = 0; ok && i < platform->nr_sections; i++) {
+		ok = sgx_check_section(&c, &platform->sections[i]);
+		total_free += platform->sections[i].nr_free;
+	}
+	if (ok && total_free != __atomic_load_n(&platform->nr_free_pages, __ATOMIC_RELAXED))
+		ok = sgx_check_fail(&c, "sections hold %llu free pages, the counter says %llu",
+				    (unsigned long long)total_free,
+				    (unsigned long long)platform->nr_free_pages);
+	free(c.claimed);
+	return ok ? 0 : -1;
+}

@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device files: sgxemu_open/ioctl/close, the table of open device files, the process-default
+ * platform (the kernel's driver.c and misc-device glue).
+ */
+#include "kernel/driver.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sgxemu/sgxemu.h>
+
+#include "common/log.h"
+#include "kernel/encl.h"
+#include "kernel/task.h"
+
+#define SGX_DEV_ENCLAVE "/dev/sgx_enclave"
+#define SGX_DEV_PROVISION "/dev/sgx_provision"
+
+/*
+ * An open device file: the kernel's struct file. Identified by the inode of its memfd; the
+ * driver keeps its own descriptor of that memfd open (hidden_fd) so the inode, and with it the
+ * identity, cannot be recycled while the file exists.
+ */
+struct sgx_file {
+	enum sgx_file_type type;
+	dev_t dev;
+	ino_t ino;
+	int hidden_fd;
+	int f_flags;
+	uint32_t refcount; /* the table's reference + calls in flight (under sgx_files.lock) */
+	struct sgx_platform *platform; /* NULL once the platform is gone: ENODEV */
+	struct sgx_encl *encl;	       /* SGX_FILE_ENCLAVE */
+	LIST_ENTRY(sgx_file) link;
+};
+
+/* Descriptors are process-wide, so is their table. */
+static struct {
+	pthread_mutex_t lock;
+	LIST_HEAD(, sgx_file) files;
+} sgx_files = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void sgx_file_put(struct sgx_file *file)
+{
+	struct sgx_encl *encl = NULL;
+	bool last;
+
+	pthread_mutex_lock(&sgx_files.lock);
+	last = --file->refcount == 0;
+	if (last) {
+		encl = file->encl;
+		file->encl = NULL;
+	}
+	pthread_mutex_unlock(&sgx_files.lock);
+	if (!last)
+		return;
+	/* release(): the file's own enclave reference (mappings hold theirs). */
+	if (encl)
+		sgx_encl_put(encl);
+	close(file->hidden_fd);
+	free(file);
+}
+
+/* fdget(): the file behind fd with a reference, or NULL (errno EBADF if fd is not open). */
+static struct sgx_file *sgx_file_get(int fd)
+{
+	struct sgx_file *file;
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return NULL;
+	errno = 0;
+	pthread_mutex_lock(&sgx_files.lock);
+	LIST_FOREACH(file, &sgx_files.files, link)
+	{
+		if (file->dev == st.st_dev && file->ino == st.st_ino) {
+			file->refcount++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sgx_files.lock);
+	return file;
+}
+
+enum sgx_file_type sgx_fd_type(int fd)
+{
+	struct sgx_file *file = sgx_file_get(fd);
+	enum sgx_file_type type;
+
+	if (!file)
+		return SGX_FILE_NONE;
+	type = file->type;
+	sgx_file_put(file);
+	return type;
+}
+
+enum sgxemu_device sgxemu_fd_device(int fd)
+{
+	switch (sgx_fd_type(fd)) {
+	case SGX_FILE_ENCLAVE:
+		return SGXEMU_DEVICE_ENCLAVE;
+	case SGX_FILE_PROVISION:
+		return SGXEMU_DEVICE_PROVISION;
+	case SGX_FILE_VEPC:
+		return SGXEMU_DEVICE_VEPC;
+	default:
+		return SGXEMU_DEVICE_NONE;
+	}
+}
+
+struct sgx_encl *sgx_encl_from_fd(int fd)
+{
+	struct sgx_file *file = sgx_file_get(fd);
+	struct sgx_encl *encl = NULL;
+	enum sgx_file_type type;
+
+	if (!file)
+		return ERR_PTR(errno == EBADF ? -EBADF : -EINVAL);
+	pthread_mutex_lock(&sgx_files.lock);
+	type = file->type;
+	if (type == SGX_FILE_ENCLAVE && file->encl) {
+		encl = file->encl;
+		sgx_encl_get(encl);
+	}
+	pthread_mutex_unlock(&sgx_files.lock);
+	sgx_file_put(file);
+	if (!encl)
+		return ERR_PTR(type == SGX_FILE_ENCLAVE ? -ENODEV : -EINVAL);
+	return encl;
+}
+
+/* --- open --------------------------------------------------------------------------------- */
+
+/*
+ * The path as the VFS would resolve it lexically: relative to the working directory, with "//",
+ * "." and ".." folded. (Symlinks to the nodes cannot exist: the nodes do not.)
+ */
+static int sgx_normalize_path(const char *path, char *out, size_t size)
+{
+	char buf[PATH_MAX * 2];
+	size_t len = 0;
+	char *save = NULL, *tok;
+
+	if (!*path)
+		return -ENOENT;
+	if (path[0] == '/') {
+		if (strlen(path) >= sizeof(buf))
+			return -ENAMETOOLONG;
+		strcpy(buf, path);
+	} else {
+		if (!getcwd(buf, PATH_MAX))
+			return -errno;
+		if (strlen(buf) + 1 + strlen(path) >= sizeof(buf))
+			return -ENAMETOOLONG;
+		strcat(buf, "/");
+		strcat(buf, path);
+	}
+	out[0] = '\0';
+	for (tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		size_t n = strlen(tok);
+
+		if (!strcmp(tok, "."))
+			continue;
+		if (!strcmp(tok, "..")) {
+			char *slash = strrchr(out, '/');
+
+			if (slash)
+				*slash = '\0';
+			len = strlen(out);
+			continue;
+		}
+		if (len + 1 + n >= size)
+			return -ENAMETOOLONG;
+		out[len++] = '/';
+		memcpy(out + len, tok, n);
+		len += n;
+		out[len] = '\0';
+	}
+	if (!len)
+		strcpy(out, "/");
+	return 0;
+}
+
+static int sgx_file_install(struct sgx_platform *platform, enum sgx_file_type type,
+			    const char *name, int flags, struct sgx_encl *encl)
+{
+	struct sgx_file *file;
+	struct stat st;
+	int fd, ret;
+
+	file = calloc(1, sizeof(*file));
+	if (!file)
+		return -ENOMEM;
+	fd = memfd_create(name, (flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
+	if (fd < 0) {
+		ret = -errno;
+		goto err_free;
+	}
+	file->hidden_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (file->hidden_fd < 0 || fstat(fd, &st)) {
+		ret = -errno;
+		goto err_close;
+	}
+	if ((flags & O_NONBLOCK) && fcntl(fd, F_SETFL, O_NONBLOCK)) {
+		ret = -errno;
+		goto err_close;
+	}
+	file->type = type;
+	file->dev = st.st_dev;
+	file->ino = st.st_ino;
+	file->f_flags = flags;
+	file->refcount = 1;
+	file->platform = platform;
+	file->encl = encl;
+
+	pthread_mutex_lock(&sgx_files.lock);
+	LIST_INSERT_HEAD(&sgx_files.files, file, link);
+	pthread_mutex_unlock(&sgx_files.lock);
+	return fd;
+
+err_close:
+	if (file->hidden_fd >= 0)
+		close(file->hidden_fd);
+	close(fd);
+err_free:
+	free(file);
+	return ret;
+}
+
+int sgx_platform_open(struct sgx_platform *platform, const char *path, int flags)
+{
+	char norm[PATH_MAX];
+	struct sgx_encl *encl;
+	int ret;
+
+	ret = sgx_normalize_path(path, norm, sizeof(norm));
+	if (ret)
+		return ret;
+
+	if (platform->have_enclave_dev && !strcmp(norm, SGX_DEV_ENCLAVE)) {
+		if (flags & O_DIRECTORY)
+			return -ENOTDIR;
+		if ((flags & O_CREAT) && (flags & O_EXCL))
+			return -EEXIST;
+		/* An O_PATH descriptor never reaches the driver's open(): no enclave. */
+		if ((flags & O_PATH) == O_PATH)
+			return sgx_file_install(platform, SGX_FILE_ENCLAVE, "sgx_enclave", flags,
+						NULL);
+		/* sgx_open(): a new enclave, nothing in the EPC yet. */
+		encl = sgx_encl_alloc(platform);
+		if (!encl)
+			return -ENOMEM;
+		ret = sgx_file_install(platform, SGX_FILE_ENCLAVE, "sgx_enclave", flags, encl);
+		if (ret < 0)
+			sgx_encl_put(encl);
+		return ret;
+	}
+	if (platform->have_provision_dev && !strcmp(norm, SGX_DEV_PROVISION)) {
+		if (flags & O_DIRECTORY)
+			return -ENOTDIR;
+		if ((flags & O_CREAT) && (flags & O_EXCL))
+			return -EEXIST;
+		return sgx_file_install(platform, SGX_FILE_PROVISION, "sgx_provision", flags, NULL);
+	}
+	/* /dev/sgx_vepc comes with the vEPC issue. Anything else: no such node. */
+	return -ENOENT;
+}
+
+int sgxemu_open(const char *path, int flags, ...)
+{
+	struct sgx_platform *platform;
+	int ret;
+
+	if (!path) {
+		errno = EFAULT;
+		return -1;
+	}
+	platform = sgx_default_platform();
+	if (!platform) {
+		/* A machine whose SGX did not come up has no nodes. */
+		errno = ENOENT;
+		return -1;
+	}
+	ret = sgx_platform_open(platform, path, flags);
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	return ret;
+}
+
+/* --- close -------------------------------------------------------------------------------- */
+
+/* Is the file's inode still open under some descriptor other than the driver's own? */
+static bool sgx_file_open_elsewhere(struct sgx_file *file)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *dir;
+
+	dir = opendir("/proc/self/fd");
+	if (!dir)
+		return true; /* cannot tell: keep the file rather than release it under a user */
+	while (!found && (de = readdir(dir))) {
+		struct stat st;
+		char *end;
+		long n = strtol(de->d_name, &end, 10);
+
+		if (*end || end == de->d_name || n == file->hidden_fd || n == dirfd(dir))
+			continue;
+		if (!fstat((int)n, &st) && st.st_dev == file->dev && st.st_ino == file->ino)
+			found = true;
+	}
+	closedir(dir);
+	return found;
+}
+
+int sgxemu_close(int fd)
+{
+	struct sgx_file *file = sgx_file_get(fd);
+	bool release = false;
+	int ret;
+
+	if (!file)
+		return close(fd);
+
+	/* The table lock makes "close, then look for other descriptors" one step for closers. */
+	pthread_mutex_lock(&sgx_files.lock);
+	ret = close(fd);
+	if (!ret && !sgx_file_open_elsewhere(file) && file->link.le_prev) {
+		LIST_REMOVE(file, link);
+		file->link.le_prev = NULL;
+		release = true;
+	}
+	pthread_mutex_unlock(&sgx_files.lock);
+
+	if (release)
+		sgx_file_put(file); /* the table's reference */
+	sgx_file_put(file);	    /* ours */
+	return ret;
+}
+
+/* --- ioctl -------------------------------------------------------------------------------- */
+
+static long sgx_file_ioctl(struct sgx_file *file, int fd, unsigned int cmd, unsigned long arg)
+{
+	struct sgx_task task;
+	long ret;
+
+	if ((file->f_flags & O_PATH) == O_PATH)
+		return -EBADF;
+
+	/* do_vfs_ioctl() handles the descriptor-flag ioctls before any driver sees them. */
+	switch (cmd) {
+	case FIOCLEX:
+	case FIONCLEX:
+	case FIONBIO:
+	case FIOASYNC:
+		return ioctl(fd, cmd, arg) ? -errno : 0;
+	default:
+		break;
+	}
+
+	if (!file->platform)
+		return -ENODEV;
+	/* /dev/sgx_provision has no ioctl at all (and /dev/sgx_vepc has its own, later). */
+	if (file->type != SGX_FILE_ENCLAVE)
+		return -ENOTTY;
+
+	for (;;) {
+		bool restart;
+
+		sgx_task_enter(&task);
+		ret = sgx_ioctl(file->encl, cmd, arg);
+		restart = sgx_task_leave(&task, (int)ret);
+		if (ret != -ERESTARTSYS)
+			break;
+		if (!restart) {
+			ret = -EINTR;
+			break;
+		}
+	}
+	if (ret == -ENOIOCTLCMD)
+		ret = -ENOTTY;
+	return ret;
+}
+
+int sgxemu_ioctl(int fd, unsigned long request, ...)
+{
+	struct sgx_file *file;
+	unsigned long arg;
+	va_list ap;
+	long ret;
+
+	va_start(ap, request);
+	arg = va_arg(ap, unsigned long);
+	va_end(ap);
+
+	file = sgx_file_get(fd);
+	if (!file) {
+		if (errno == EBADF)
+			return -1;
+		/* Not a device of ours: the real system call. */
+		return ioctl(fd, request, arg);
+	}
+	/* The kernel's ioctl command is an unsigned int; the upper bits of request are dropped. */
+	ret = sgx_file_ioctl(file, fd, (unsigned int)request, arg);
+	sgx_file_put(file);
+	if (ret < 0) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return (int)ret;
+}
+
+/* --- platform teardown -------------------------------------------------------------------- */
+
+static void sgx_driver_detach(struct sgx_platform *platform, bool release)
+{
+	struct sgx_file *file;
+
+	for (;;) {
+		struct sgx_encl *encl = NULL;
+
+		pthread_mutex_lock(&sgx_files.lock);
+		LIST_FOREACH(file, &sgx_files.files, link)
+		{
+			if (file->platform == platform)
+				break;
+		}
+		if (file) {
+			file->platform = NULL;
+			encl = file->encl;
+			file->encl = NULL;
+		}
+		pthread_mutex_unlock(&sgx_files.lock);
+		if (!file)
+			return;
+		if (encl && release)
+			sgx_encl_put(encl);
+	}
+}
+
+void sgx_driver_platform_gone(struct sgx_platform *platform)
+{
+	sgx_driver_detach(platform, true);
+}
+
+void sgx_driver_platform_gone_abandon(struct sgx_platform *platform)
+{
+	sgx_driver_detach(platform, false);
+}
+
+/* --- the process-default platform --------------------------------------------------------- */
+
+static pthread_mutex_t sgx_default_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sgx_platform *sgx_default;
+static bool sgx_default_failed;
+
+struct sgx_platform *sgx_default_platform(void)
+{
+	struct sgx_platform *platform = __atomic_load_n(&sgx_default, __ATOMIC_ACQUIRE);
+	struct sgxemu_config config;
+	char err[256];
+
+	if (platform)
+		return platform;
+	pthread_mutex_lock(&sgx_default_lock);
+	if (!sgx_default && !sgx_default_failed) {
+		sgxemu_config_defaults(&config);
+		if (sgxemu_config_from_env(&config, err, sizeof(err))) {
+			pr_err("%s", err);
+			sgx_default_failed = true;
+		} else {
+			platform = sgx_platform_create(&config, err, sizeof(err));
+			if (!platform) {
+				pr_err("%s", err);
+				sgx_default_failed = true;
+			}
+			__atomic_store_n(&sgx_default, platform, __ATOMIC_RELEASE);
+		}
+	}
+	platform = sgx_default;
+	pthread_mutex_unlock(&sgx_default_lock);
+	return platform;
+}
+
+int sgxemu_boot(const struct sgxemu_config *config)
+{
+	struct sgx_platform *platform;
+	char err[256];
+	int ret = 0;
+
+	pthread_mutex_lock(&sgx_default_lock);
+	if (sgx_default) {
+		ret = EBUSY;
+		goto out;
+	}
+	platform = sgx_platform_create(config, err, sizeof(err));
+	if (!platform) {
+		ret = errno;
+		pr_err("%s", err);
+		goto out;
+	}
+	sgx_default_failed = false;
+	__atomic_store_n(&sgx_default, platform, __ATOMIC_RELEASE);
+out:
+	pthread_mutex_unlock(&sgx_default_lock);
+	if (ret) {
+		errno = ret;
+		return -1;
+	}
+	return 0;
+}
+
+void sgxemu_shutdown(void)
+{
+	struct sgx_platform *platform;
+
+	pthread_mutex_lock(&sgx_default_lock);
+	platform = sgx_default;
+	__atomic_store_n(&sgx_default, NULL, __ATOMIC_RELEASE);
+	sgx_default_failed = false;
+	pthread_mutex_unlock(&sgx_default_lock);
+	sgx_platform_destroy(platform);
+}

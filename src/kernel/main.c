@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Platform boot and the EPC page allocator: the kernel's main.c (ref §4.1, §4.2) and the driver's
+ * feature gating (sgx_drv_init, ref §6).
+ */
+#include "kernel/sgx.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "cpu/encls.h"
+#include "kernel/driver.h"
+#include "kernel/encl.h"
+#include "kernel/task.h"
+
+#define EREMOVE_ERROR_MESSAGE                                                              \
+	"EREMOVE returned %d (0x%x) and an EPC page was leaked. SGX may become unusable. " \
+	"Refer to Documentation/arch/x86/sgx.rst for more information."
+
+/* The kernel's SGX_MISC_RESERVED_MASK: only EXINFO (bit 0) is architecturally defined. */
+#define SGX_MISC_RESERVED_MASK (~1ULL)
+/* XFRM the kernel assumes when the OS does not use XSAVE: x87 and SSE only. */
+#define SGX_XFRM_DEFAULT_RESERVED_MASK (~0x3ULL)
+#define X86_CPUID1_ECX_OSXSAVE (1U << 27)
+#define X86_CPUID7_EBX_SGX (1U << 2)
+#define X86_CPUID7_ECX_SGX_LC (1U << 30)
+
+bool sgx_platform_warn_first(struct sgx_platform *platform, enum sgx_warn_once which)
+{
+	uint32_t bit = 1U << which;
+
+	return !(__atomic_fetch_or(&platform->warned, bit, __ATOMIC_RELAXED) & bit);
+}
+
+bool sgx_encls_failed(const struct sgx_platform *platform, int ret)
+{
+	if (encls_faulted(ret)) {
+		int trapnr = SGX_ENCLS_FAULT_VECTOR(ret);
+
+		/*
+		 * An EPC loss (suspend) makes ENCLS fault with #PF on SGX2 parts and #GP on SGX1
+		 * parts; those are expected and not worth a warning.
+		 */
+		if (platform->have_sgx2)
+			return trapnr != X86_TRAP_PF;
+		return trapnr != X86_TRAP_GP;
+	}
+	return ret != 0;
+}
+
+struct sgx_lp *sgx_get_lp(struct sgx_platform *platform)
+{
+	sgx_lockdep_acquire(SGX_LOCK_LP);
+	return sgx_cpu_get_lp(platform->cpu);
+}
+
+void sgx_put_lp(struct sgx_lp *lp)
+{
+	sgx_cpu_put_lp(lp);
+	sgx_lockdep_release(SGX_LOCK_LP);
+}
+
+/* --- page lists --------------------------------------------------------------------------- */
+
+static void sgx_epc_list_del_init(struct sgx_epc_list *head, struct sgx_epc_page *page)
+{
+	TAILQ_REMOVE(head, page, list);
+	page->list.tqe_prev = NULL;
+	page->list.tqe_next = NULL;
+}
+
+static bool sgx_epc_page_on_list(const struct sgx_epc_page *page)
+{
+	return page->list.tqe_prev != NULL;
+}
+
+struct sgx_epc_page *sgx_epc_page_lookup(struct sgx_platform *platform, sgx_paddr_t paddr)
+{
+	for (unsigned int i = 0; i < platform->nr_sections; i++) {
+		struct sgx_epc_section *section = &platform->sections[i];
+
+		if (paddr >= section->phys_addr && paddr - section->phys_addr < section->size)
+			return &section->pages[(paddr - section->phys_addr) >> SGX_PAGE_SHIFT];
+	}
+	return NULL;
+}
+
+/* --- allocation --------------------------------------------------------------------------- */
+
+static struct sgx_epc_page *__sgx_alloc_epc_page_from_section(struct sgx_platform *platform,
+							      struct sgx_epc_section *section)
+{
+	struct sgx_epc_page *page;
+
+	sgx_mutex_lock(&section->lock, SGX_LOCK_LISTS);
+	page = TAILQ_FIRST(&section->free_page_list);
+	if (page) {
+		sgx_epc_list_del_init(&section->free_page_list, page);
+		page->flags = 0;
+		section->nr_free--;
+	}
+	sgx_mutex_unlock(&section->lock, SGX_LOCK_LISTS);
+	if (page)
+		__atomic_fetch_sub(&platform->nr_free_pages, 1, __ATOMIC_RELAXED);
+	return page;
+}
+
+/*
+ * The kernel starts at the current CPU's NUMA node and walks the others round-robin. There is no
+ * NUMA here, so sections are tried in order: deterministic, and the first section fills first.
+ */
+static struct sgx_epc_page *__sgx_alloc_epc_page(struct sgx_platform *platform)
+{
+	for (unsigned int i = 0; i < platform->nr_sections; i++) {
+		struct sgx_epc_page *page =
+			__sgx_alloc_epc_page_from_section(platform, &platform->sections[i]);
+
+		if (page)
+			return page;
+	}
+	return ERR_PTR(-ENOMEM);
+}
+
+static bool sgx_active_list_empty(struct sgx_platform *platform)
+{
+	bool empty;
+
+	sgx_mutex_lock(&platform->reclaimer_lock, SGX_LOCK_LISTS);
+	empty = TAILQ_EMPTY(&platform->active_page_list);
+	sgx_mutex_unlock(&platform->reclaimer_lock, SGX_LOCK_LISTS);
+	return empty;
+}
+
+struct sgx_epc_page *sgx_alloc_epc_page(struct sgx_platform *platform, void *owner,
+					enum sgx_epc_owner_kind kind, bool reclaim)
+{
+	struct sgx_epc_page *page = __sgx_alloc_epc_page(platform);
+
+	if (!IS_ERR(page)) {
+		page->owner = owner;
+		page->owner_kind = kind;
+		return page;
+	}
+	if (sgx_active_list_empty(platform))
+		return ERR_PTR(-ENOMEM);
+	if (!reclaim)
+		return ERR_PTR(-EBUSY);
+	if (sgx_signal_pending())
+		return ERR_PTR(-ERESTARTSYS);
+	/*
+	 * Here the kernel runs a synchronous reclaim batch and retries. The reclaimer (ksgxd,
+	 * EBLOCK/ETRACK/EWB) lands with the reclaim issue; until then nothing can be evicted, so an
+	 * exhausted EPC is ENOMEM even though the LRU is populated.
+	 */
+	return ERR_PTR(-ENOMEM);
+}
+
+void sgx_free_epc_page(struct sgx_platform *platform, struct sgx_epc_page *page)
+{
+	struct sgx_epc_section *section = &platform->sections[page->section];
+
+	sgx_mutex_lock(&section->lock, SGX_LOCK_LISTS);
+	page->owner = NULL;
+	page->owner_kind = SGX_EPC_OWNER_NONE;
+	/* Poisoned pages would go to a poison list (memory failure, ref §4.11): not modelled. */
+	TAILQ_INSERT_TAIL(&section->free_page_list, page, list);
+	page->flags = SGX_EPC_PAGE_IS_FREE;
+	section->nr_free++;
+	sgx_mutex_unlock(&section->lock, SGX_LOCK_LISTS);
+	__atomic_fetch_add(&platform->nr_free_pages, 1, __ATOMIC_RELAXED);
+}
+
+void sgx_epc_page_leak(struct sgx_platform *platform, struct sgx_epc_page *page)
+{
+	struct sgx_epc_section *section = &platform->sections[page->section];
+
+	sgx_mutex_lock(&section->lock, SGX_LOCK_LISTS);
+	page->owner = NULL;
+	page->owner_kind = SGX_EPC_OWNER_NONE;
+	page->flags |= SGX_EPC_PAGE_LEAKED;
+	section->nr_leaked++;
+	sgx_mutex_unlock(&section->lock, SGX_LOCK_LISTS);
+}
+
+int sgx_encl_free_epc_page(struct sgx_platform *platform, struct sgx_epc_page *page)
+{
+	struct sgx_lp *lp;
+	int ret;
+
+	if ((page->flags & SGX_EPC_PAGE_RECLAIMER_TRACKED) &&
+	    sgx_platform_warn_first(platform, SGX_WARN_TRACKED_FREE))
+		sgx_log(SGX_LOG_WARNING, "WARNING: sgx_encl_free_epc_page: freeing a page the "
+					 "reclaimer still tracks");
+
+	if (!sgx_inject_hit(platform, EREMOVE, page->paddr, &ret)) {
+		lp = sgx_get_lp(platform);
+		ret = __eremove(lp, page->paddr);
+		sgx_put_lp(lp);
+	}
+	if (ret) {
+		/*
+		 * EREMOVE failing means the kernel is about to free a page it is still using
+		 * somewhere: a use-after-free of EPC, detected at free time. The page goes back
+		 * nowhere, so the damage stays contained (seed 004).
+		 */
+		if (sgx_platform_warn_first(platform, SGX_WARN_EREMOVE_LEAK))
+			sgx_log(SGX_LOG_WARNING, EREMOVE_ERROR_MESSAGE, ret, ret);
+		sgx_epc_page_leak(platform, page);
+		return ret;
+	}
+	sgx_free_epc_page(platform, page);
+	return 0;
+}
+
+/* --- the reclaimer's LRU ------------------------------------------------------------------ */
+
+void sgx_mark_page_reclaimable(struct sgx_platform *platform, struct sgx_epc_page *page)
+{
+	sgx_mutex_lock(&platform->reclaimer_lock, SGX_LOCK_LISTS);
+	page->flags |= SGX_EPC_PAGE_RECLAIMER_TRACKED;
+	TAILQ_INSERT_TAIL(&platform->active_page_list, page, list);
+	sgx_mutex_unlock(&platform->reclaimer_lock, SGX_LOCK_LISTS);
+}
+
+int sgx_unmark_page_reclaimable(struct sgx_platform *platform, struct sgx_epc_page *page)
+{
+	int ret = 0;
+
+	sgx_mutex_lock(&platform->reclaimer_lock, SGX_LOCK_LISTS);
+	if (page->flags & SGX_EPC_PAGE_RECLAIMER_TRACKED) {
+		/* The page is being reclaimed: it is tracked but off the list (isolated). */
+		if (!sgx_epc_page_on_list(page)) {
+			ret = -EBUSY;
+			goto out;
+		}
+		sgx_epc_list_del_init(&platform->active_page_list, page);
+		page->flags &= ~SGX_EPC_PAGE_RECLAIMER_TRACKED;
+	}
+out:
+	sgx_mutex_unlock(&platform->reclaimer_lock, SGX_LOCK_LISTS);
+	return ret;
+}
+
+/* --- boot --------------------------------------------------------------------------------- */
+
+static bool sgx_setup_epc_section(struct sgx_platform *platform, sgx_paddr_t phys_addr,
+				  uint64_t size)
+{
+	struct sgx_epc_section *section = &platform->sections[platform->nr_sections];
+	uint64_t nr_pages = size >> SGX_PAGE_SHIFT;
+
+	section->pages = calloc(nr_pages, sizeof(*section->pages));
+	if (!section->pages)
+		return false;
+	section->phys_addr = phys_addr;
+	section->size = size;
+	section->nr_pages = nr_pages;
+	pthread_mutex_init(&section->lock, NULL);
+	TAILQ_INIT(&section->free_page_list);
+
+	/* Every page starts dirty: it may hold anything a previous kernel left (ref §4.1). */
+	for (uint64_t i = 0; i < nr_pages; i++) {
+		struct sgx_epc_page *page = &section->pages[i];
+
+		page->paddr = phys_addr + (i << SGX_PAGE_SHIFT);
+		page->section = (uint16_t)platform->nr_sections;
+		TAILQ_INSERT_TAIL(&platform->dirty_page_list, page, list);
+	}
+	platform->nr_total_pages += nr_pages;
+	platform->nr_sections++;
+	return true;
+}
+
+/* sgx_page_cache_init(): EPC sections exactly as CPUID(0x12, 2..9) reports them. */
+static int sgx_page_cache_init(struct sgx_platform *platform)
+{
+	for (unsigned int i = 0; i < SGX_MAX_EPC_SECTIONS; i++) {
+		uint32_t r[4];
+		unsigned int type;
+		sgx_paddr_t pa;
+		uint64_t size;
+
+		sgx_cpu_cpuid(platform->cpu, SGX_CPUID, SGX_CPUID_EPC + i, r);
+		type = r[0] & SGX_CPUID_EPC_MASK;
+		if (type == SGX_CPUID_EPC_INVALID)
+			break;
+		if (type != SGX_CPUID_EPC_SECTION) {
+			pr_err("Unknown EPC section type: %u", type);
+			break;
+		}
+		pa = ((uint64_t)(r[1] & 0xFFFFF) << 32) + (uint64_t)(r[0] & 0xFFFFF000);
+		size = ((uint64_t)(r[3] & 0xFFFFF) << 32) + (uint64_t)(r[2] & 0xFFFFF000);
+		pr_info("EPC section 0x%llx-0x%llx", (unsigned long long)pa,
+			(unsigned long long)(pa + size - 1));
+		if (!sgx_setup_epc_section(platform, pa, size)) {
+			pr_err("No free memory for an EPC section");
+			break;
+		}
+	}
+	if (!platform->nr_sections) {
+		pr_err("There are zero EPC sections.");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * One sanitising pass over the dirty list (the kernel's __sgx_sanitize_pages): EREMOVE every
+ * page; a page that answers anything but success (a SECS whose children are still in the EPC:
+ * SGX_CHILD_PRESENT) stays dirty for the next pass. Returns how many are left.
+ */
+static uint64_t __sgx_sanitize_pages(struct sgx_platform *platform)
+{
+	struct sgx_epc_list dirty = TAILQ_HEAD_INITIALIZER(dirty);
+	struct sgx_epc_page *page;
+	uint64_t left_dirty = 0;
+
+	while ((page = TAILQ_FIRST(&platform->dirty_page_list))) {
+		int ret;
+
+		TAILQ_REMOVE(&platform->dirty_page_list, page, list);
+		if (!sgx_inject_hit(platform, EREMOVE, page->paddr, &ret)) {
+			struct sgx_lp *lp = sgx_get_lp(platform);
+
+			ret = __eremove(lp, page->paddr);
+			sgx_put_lp(lp);
+		}
+		if (!ret) {
+			page->list.tqe_prev = NULL;
+			sgx_free_epc_page(platform, page);
+		} else {
+			TAILQ_INSERT_TAIL(&dirty, page, list);
+			left_dirty++;
+		}
+	}
+	TAILQ_CONCAT(&platform->dirty_page_list, &dirty, list);
+	return left_dirty;
+}
+
+static void sgx_sanitize_epc(struct sgx_platform *platform)
+{
+	struct sgx_epc_page *page;
+	uint64_t left;
+
+	/*
+	 * The kernel sanitises from ksgxd while boot continues, so early allocations can see
+	 * ENOMEM. Here boot waits for it: a platform is usable as soon as it exists.
+	 */
+	__sgx_sanitize_pages(platform);
+	left = __sgx_sanitize_pages(platform);
+	if (!left)
+		return;
+	if (sgx_platform_warn_first(platform, SGX_WARN_DIRTY))
+		sgx_log(SGX_LOG_WARNING,
+			"WARNING: ksgxd: %llu EPC pages still dirty after the second sanitization "
+			"pass; they will never be used",
+			(unsigned long long)left);
+	TAILQ_FOREACH(page, &platform->dirty_page_list, list)
+	{
+		page->flags |= SGX_EPC_PAGE_DIRTY;
+		platform->sections[page->section].nr_dirty++;
+	}
+}
+
+/* feat_ctl and sgx_drv_init: which device nodes this CPU gets, and the reserved masks. */
+static void sgx_drv_init(struct sgx_platform *platform)
+{
+	uint32_t leaf7[4], leaf1[4], sgx0[4], sgx1[4];
+	struct sgx_fault fault;
+	uint64_t feat_ctl = 0;
+	uint64_t attr_mask, xfrm_mask;
+	struct sgx_lp *lp;
+	bool lc;
+
+	sgx_cpu_cpuid(platform->cpu, 7, 0, leaf7);
+	sgx_cpu_cpuid(platform->cpu, 1, 0, leaf1);
+	sgx_cpu_cpuid(platform->cpu, SGX_CPUID, 0, sgx0);
+	sgx_cpu_cpuid(platform->cpu, SGX_CPUID, 1, sgx1);
+
+	lc = leaf7[2] & X86_CPUID7_ECX_SGX_LC;
+	if (lc) {
+		lp = sgx_get_lp(platform);
+		if (sgx_rdmsr(lp, MSR_IA32_FEAT_CTL, &feat_ctl, &fault))
+			feat_ctl = 0;
+		sgx_put_lp(lp);
+		if (!(feat_ctl & FEAT_CTL_SGX_LC_ENABLED)) {
+			sgx_log(SGX_LOG_ERR, "x86/cpu: SGX Launch Control is locked. Support SGX "
+					     "virtualization only.");
+			lc = false;
+		}
+	}
+	platform->flc = lc;
+	platform->have_sgx2 = sgx0[0] & 2;
+
+	/* /dev/sgx_provision is registered by sgx_init itself, whatever the driver decides. */
+	platform->have_provision_dev = true;
+
+	if (!lc) {
+		pr_info("SGX disabled: SGX launch control CPU feature is not available, "
+			"/dev/sgx_enclave disabled.");
+		return;
+	}
+	if (!(sgx0[0] & 1)) {
+		pr_info("SGX disabled: SGX1 instruction support not available, /dev/sgx_enclave "
+			"disabled.");
+		return;
+	}
+
+	platform->misc_reserved_mask = (uint64_t)(uint32_t)~sgx0[1] | SGX_MISC_RESERVED_MASK;
+	attr_mask = ((uint64_t)sgx1[1] << 32) + (uint64_t)sgx1[0];
+	platform->attributes_reserved_mask = ~attr_mask | SGX_ATTR_RESERVED_MASK;
+	platform->xfrm_reserved_mask = SGX_XFRM_DEFAULT_RESERVED_MASK;
+	if (leaf1[2] & X86_CPUID1_ECX_OSXSAVE) {
+		xfrm_mask = ((uint64_t)sgx1[3] << 32) + (uint64_t)sgx1[2];
+		platform->xfrm_reserved_mask = ~xfrm_mask;
+	}
+	platform->have_enclave_dev = true;
+}
+
+static struct sgx_platform *sgx_platform_boot(struct sgx_cpu *cpu, bool own_cpu)
+{
+	struct sgx_platform *platform = calloc(1, sizeof(*platform));
+
+	if (!platform)
+		return NULL;
+	platform->cpu = cpu;
+	platform->own_cpu = own_cpu;
+	platform->config = *sgx_cpu_config(cpu);
+	platform->nr_lps = sgx_cpu_nr_lps(cpu);
+	pthread_mutex_init(&platform->reclaimer_lock, NULL);
+	pthread_mutex_init(&platform->encl_list_lock, NULL);
+	TAILQ_INIT(&platform->active_page_list);
+	TAILQ_INIT(&platform->dirty_page_list);
+	LIST_INIT(&platform->encl_list);
+	sgx_pause_state_init(&platform->pause);
+	pthread_mutex_init(&platform->inject.lock, NULL);
+
+	platform->launch_cache = calloc(platform->nr_lps, sizeof(*platform->launch_cache));
+	if (!platform->launch_cache)
+		goto err;
+
+	/* X86_FEATURE_SGX: without it, sgx_init() gives up before looking at the EPC. */
+	{
+		uint32_t leaf7[4];
+
+		sgx_cpu_cpuid(cpu, 7, 0, leaf7);
+		if (!(leaf7[1] & X86_CPUID7_EBX_SGX)) {
+			sgx_log(SGX_LOG_ERR, "x86/cpu: SGX disabled or unsupported by BIOS.");
+			errno = ENODEV;
+			goto err;
+		}
+	}
+	if (sgx_page_cache_init(platform)) {
+		errno = ENOMEM;
+		goto err;
+	}
+	sgx_drv_init(platform);
+	sgx_sanitize_epc(platform);
+	return platform;
+err:
+	for (unsigned int i = 0; i < platform->nr_sections; i++)
+		free(platform->sections[i].pages);
+	free(platform->launch_cache);
+	sgx_pause_state_destroy(&platform->pause);
+	free(platform);
+	return NULL;
+}
+
+struct sgx_platform *sgx_platform_create(const struct sgxemu_config *config, char *err,
+					 size_t errlen)
+{
+	struct sgx_platform *platform;
+	struct sgx_cpu *cpu;
+
+	if (sgxemu_config_validate(config, err, errlen)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	sgx_log_set_level((enum sgx_log_level)config->log_level);
+	cpu = sgx_cpu_create(config);
+	if (!cpu) {
+		if (err && errlen)
+			snprintf(err, errlen, "cannot create the CPU: %s", strerror(errno));
+		return NULL;
+	}
+	platform = sgx_platform_boot(cpu, true);
+	if (!platform) {
+		int saved = errno;
+
+		if (err && errlen)
+			snprintf(err, errlen, "platform boot failed: %s", strerror(saved));
+		sgx_cpu_destroy(cpu);
+		errno = saved;
+	}
+	return platform;
+}
+
+struct sgx_platform *sgx_platform_create_on(struct sgx_cpu *cpu, char *err, size_t errlen)
+{
+	struct sgx_platform *platform = sgx_platform_boot(cpu, false);
+
+	if (!platform && err && errlen)
+		snprintf(err, errlen, "platform boot failed: %s", strerror(errno));
+	return platform;
+}
+
+void sgx_platform_register_mm(struct sgx_platform *platform, const struct sgx_mm_ops *ops,
+			      void *priv)
+{
+	platform->mm_priv = priv;
+	__atomic_store_n(&platform->mm_ops, ops, __ATOMIC_RELEASE);
+}
+
+static void sgx_platform_free(struct sgx_platform *platform)
+{
+	for (unsigned int i = 0; i < platform->nr_sections; i++) {
+		pthread_mutex_destroy(&platform->sections[i].lock);
+		free(platform->sections[i].pages);
+	}
+	free(platform->launch_cache);
+	sgx_pause_state_destroy(&platform->pause);
+	pthread_mutex_destroy(&platform->inject.lock);
+	pthread_mutex_destroy(&platform->reclaimer_lock);
+	pthread_mutex_destroy(&platform->encl_list_lock);
+	free(platform);
+}
+
+void sgx_platform_destroy(struct sgx_platform *platform)
+{
+	struct sgx_encl *encl;
+
+	if (!platform)
+		return;
+	/* Every device file of this platform goes: that drops the files' enclave references. */
+	sgx_driver_platform_gone(platform);
+
+	/*
+	 * What is left is held by mappings the runtime did not tear down. Shutdown is the machine
+	 * going away, so they are released anyway (and must not be used afterwards).
+	 */
+	sgx_mutex_lock(&platform->encl_list_lock, SGX_LOCK_ENCL_LIST);
+	while ((encl = LIST_FIRST(&platform->encl_list))) {
+		sgx_mutex_unlock(&platform->encl_list_lock, SGX_LOCK_ENCL_LIST);
+		pr_warn("enclave %llu still referenced at platform shutdown; tearing it down",
+			(unsigned long long)encl->id);
+		sgx_encl_release(encl);
+		sgx_mutex_lock(&platform->encl_list_lock, SGX_LOCK_ENCL_LIST);
+	}
+	sgx_mutex_unlock(&platform->encl_list_lock, SGX_LOCK_ENCL_LIST);
+
+	if (platform->own_cpu)
+		sgx_cpu_destroy(platform->cpu);
+	sgx_platform_free(platform);
+}
+
+struct sgx_cpu *sgx_platform_abandon(struct sgx_platform *platform)
+{
+	struct sgx_cpu *cpu = platform->cpu;
+	struct sgx_encl *encl;
+
+	sgx_driver_platform_gone_abandon(platform);
+	while ((encl = LIST_FIRST(&platform->encl_list)))
+		sgx_encl_abandon(encl);
+	platform->own_cpu = false;
+	sgx_platform_free(platform);
+	return cpu;
+}
