@@ -2,6 +2,7 @@
 #include "common/uaccess.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -37,4 +38,39 @@ int sgx_copy_to_user(uint64_t dst, const void *src, size_t n)
 	if (process_vm_writev(sgx_self_pid(), &local, 1, &remote, 1, 0) != (ssize_t)n)
 		return -EFAULT;
 	return 0;
+}
+
+static int copy_vec(const struct sgx_uiov *iov, unsigned int nr, bool to_user)
+{
+	struct iovec local[SGX_UIOV_MAX], remote[SGX_UIOV_MAX];
+	size_t total = 0;
+	ssize_t done;
+
+	if (nr > SGX_UIOV_MAX)
+		return -EINVAL;
+	for (unsigned int i = 0; i < nr; i++) {
+		if (iov[i].uaddr + iov[i].n < iov[i].uaddr)
+			return -EFAULT;
+		local[i] = (struct iovec){ .iov_base = iov[i].kaddr, .iov_len = iov[i].n };
+		remote[i] = (struct iovec){ .iov_base = (void *)(uintptr_t)iov[i].uaddr,
+					    .iov_len = iov[i].n };
+		total += iov[i].n;
+	}
+	if (!total)
+		return 0;
+	if (to_user)
+		done = process_vm_writev(sgx_self_pid(), local, nr, remote, nr, 0);
+	else
+		done = process_vm_readv(sgx_self_pid(), local, nr, remote, nr, 0);
+	return done == (ssize_t)total ? 0 : -EFAULT;
+}
+
+int sgx_copy_from_user_vec(const struct sgx_uiov *iov, unsigned int nr)
+{
+	return copy_vec(iov, nr, false);
+}
+
+int sgx_copy_to_user_vec(const struct sgx_uiov *iov, unsigned int nr)
+{
+	return copy_vec(iov, nr, true);
 }

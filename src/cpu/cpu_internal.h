@@ -268,6 +268,11 @@ uint8_t *sgx_frame_attach_child(struct sgx_cpu *cpu, uint64_t index, uint64_t se
 uint8_t *sgx_frame_attach_pool(struct sgx_cpu *cpu, uint64_t index);
 /* The frame stops holding a page (EREMOVE, EWB, power cycle): punch its storage. */
 void sgx_frame_detach(struct sgx_cpu *cpu, uint64_t index);
+/*
+ * The memfd (or bound file) and offset holding a frame's 4 KiB, for whole-page pread/pwrite that
+ * does not map the page in the CPU's view; -1 if the frame has no storage attached.
+ */
+int sgx_frame_storage(struct sgx_cpu *cpu, uint64_t index, uint64_t *offset);
 /* The frame's 4 KiB in the CPU's view (valid frames only). */
 static inline uint8_t *sgx_frame_kva(struct sgx_cpu *cpu, uint64_t index)
 {

@@ -29,7 +29,9 @@
  */
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/uaccess.h"
 #include "cpu/cpu_internal.h"
 
 static inline bool page_aligned(uint64_t addr)
@@ -52,6 +54,31 @@ static inline bool epcm_valid(const struct sgx_epcm_entry *e)
 static inline uint64_t *va_slot_ptr(struct sgx_cpu *cpu, uint64_t va_index, sgx_paddr_t va_slot)
 {
 	return (uint64_t *)(sgx_frame_kva(cpu, va_index) + (va_slot & (SGX_PAGE_SIZE - 1)));
+}
+
+/*
+ * A whole page between a frame's storage and the LP's scratch page. pread/pwrite keep the page
+ * out of the CPU's own mapping of the storage, so EWB's punch needs no TLB shootdown (see
+ * sgx_frame_storage); kva is the fallback, and equivalent.
+ */
+static void frame_read(struct sgx_cpu *cpu, uint64_t index, uint8_t *buf)
+{
+	uint64_t offset;
+	int fd = sgx_frame_storage(cpu, index, &offset);
+
+	if (fd >= 0 && pread(fd, buf, SGX_PAGE_SIZE, (off_t)offset) == (ssize_t)SGX_PAGE_SIZE)
+		return;
+	memcpy(buf, sgx_frame_kva(cpu, index), SGX_PAGE_SIZE);
+}
+
+static void frame_write(struct sgx_cpu *cpu, uint64_t index, const uint8_t *buf)
+{
+	uint64_t offset;
+	int fd = sgx_frame_storage(cpu, index, &offset);
+
+	if (fd >= 0 && pwrite(fd, buf, SGX_PAGE_SIZE, (off_t)offset) == (ssize_t)SGX_PAGE_SIZE)
+		return;
+	memcpy(sgx_frame_kva(cpu, index), buf, SGX_PAGE_SIZE);
 }
 
 /* --- EPA ------------------------------------------------------------------------------------ */
@@ -309,21 +336,31 @@ int sgx_ewb(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t page, sgx_paddr_t 
 	sgx_cpu_pause(cpu, SGX_LEAF_CLASS_ENCLS, EWB, page);
 
 	version = sgx_paging_next_version(cpu);
-	if (sgx_paging_encrypt(lp, version, &hdr, sgx_frame_kva(cpu, index), lp->page_buf,
-			       pcmd.mac)) {
+	frame_read(cpu, index, lp->page_buf);
+	if (sgx_paging_encrypt(lp, version, &hdr, lp->page_buf, lp->page_buf, pcmd.mac)) {
 		ret = sgx_encls_gp(lp); /* OpenSSL out of memory: nothing was committed */
 		goto out;
 	}
 
-	/* The outputs; a #PF on any of them leaves the EPC untouched. */
-	ret = sgx_encls_write(lp, pi.contents, lp->page_buf, SGX_PAGE_SIZE);
-	if (!ret)
-		ret = sgx_encls_write(lp, pi.metadata, &pcmd, sizeof(pcmd));
-	if (!ret)
-		ret = sgx_encls_write(lp, pageinfo + offsetof(struct sgx_pageinfo, addr),
-				      &e->linaddr, sizeof(e->linaddr));
-	if (ret)
-		goto out;
+	/*
+	 * The outputs, in one system call; a #PF on any of them leaves the EPC untouched. If the
+	 * batch fails, redo them in the SDM's order to find which one faults.
+	 */
+	{
+		struct sgx_uiov out[] = {
+			{ lp->page_buf, pi.contents, SGX_PAGE_SIZE },
+			{ &pcmd, pi.metadata, sizeof(pcmd) },
+			{ &e->linaddr, pageinfo + offsetof(struct sgx_pageinfo, addr),
+			  sizeof(e->linaddr) },
+		};
+
+		if (sgx_copy_to_user_vec(out, 3)) {
+			for (unsigned int i = 0; i < 3 && !ret; i++)
+				ret = sgx_encls_write(lp, out[i].uaddr, out[i].kaddr, out[i].n);
+			if (ret)
+				goto out;
+		}
+	}
 
 	/* An occupied slot is reported with CF, and EWB completes anyway. */
 	slot = va_slot_ptr(cpu, va_index, va_slot);
@@ -355,7 +392,7 @@ int sgx_eldx(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t page, sgx_paddr_t
 	struct sgx_pcmd pcmd;
 	uint64_t index = 0, va_index = 0, secs_index = 0, header_eid, *slot;
 	unsigned int type;
-	bool child, secs_locked = false;
+	bool child, contents_read, secs_locked = false;
 	uint8_t *kva;
 	int ret;
 
@@ -375,9 +412,24 @@ int sgx_eldx(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t page, sgx_paddr_t
 		ret = sgx_encls_epcm_pf(lp, va_slot, true);
 		goto out;
 	}
-	ret = sgx_encls_read(lp, &pcmd, pi.metadata, sizeof(pcmd));
-	if (ret)
-		goto out;
+	/*
+	 * PCMD and SRCPGE in one system call. SRCPGE is read after the SECS checks in the SDM, so
+	 * if the batch fails, PCMD is read alone now and SRCPGE alone after them: a fault is
+	 * reported where the SDM reports it.
+	 */
+	{
+		struct sgx_uiov in[] = {
+			{ &pcmd, pi.metadata, sizeof(pcmd) },
+			{ lp->page_buf, pi.contents, SGX_PAGE_SIZE },
+		};
+
+		contents_read = !sgx_copy_from_user_vec(in, 2);
+		if (!contents_read) {
+			ret = sgx_encls_read(lp, &pcmd, pi.metadata, sizeof(pcmd));
+			if (ret)
+				goto out;
+		}
+	}
 
 	type = sgx_secinfo_page_type(pcmd.secinfo.flags);
 	child = is_child_type(type);
@@ -413,9 +465,11 @@ int sgx_eldx(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t page, sgx_paddr_t
 		header_eid = 0;
 	}
 
-	ret = sgx_encls_read(lp, lp->page_buf, pi.contents, SGX_PAGE_SIZE);
-	if (ret)
-		goto out_secs;
+	if (!contents_read) {
+		ret = sgx_encls_read(lp, lp->page_buf, pi.contents, SGX_PAGE_SIZE);
+		if (ret)
+			goto out_secs;
+	}
 	sgx_paging_header_init(&hdr, header_eid, pi.addr, &pcmd);
 	sgx_cpu_pause(cpu, SGX_LEAF_CLASS_ENCLS, leaf, page);
 
@@ -439,7 +493,7 @@ int sgx_eldx(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t page, sgx_paddr_t
 		ret = sgx_encls_gp(lp);
 		goto out_secs;
 	}
-	memcpy(kva, lp->page_buf, SGX_PAGE_SIZE);
+	frame_write(cpu, index, lp->page_buf);
 	if (type == SGX_PAGE_TYPE_SECS)
 		sgx_secs_hidden(cpu, index)->enclavecontext = page;
 

@@ -216,6 +216,32 @@ void sgx_frame_detach(struct sgx_cpu *cpu, uint64_t index)
 	f->kva = NULL;
 }
 
+/*
+ * The file and offset that hold a valid frame's 4 KiB (paging's pread/pwrite path). Moving a
+ * whole page with one pread/pwrite instead of through kva leaves it unmapped in the CPU's view,
+ * so the punch that evicts it needs no TLB shootdown (~45 us on a PVM guest, 20x the crypto).
+ */
+int sgx_frame_storage(struct sgx_cpu *cpu, uint64_t index, uint64_t *offset)
+{
+	struct sgx_frame *f = &cpu->frames[index];
+	uint8_t *pool_end = cpu->pool_kva + (cpu->nr_frames << SGX_PAGE_SHIFT);
+
+	if (!f->kva)
+		return -1;
+	if (f->bound_kva) {
+		*offset = (uint64_t)(f->bound_kva - f->bound_map->kva);
+		return f->bound_map->fd;
+	}
+	if (f->kva >= cpu->pool_kva && f->kva < pool_end) {
+		*offset = index << SGX_PAGE_SHIFT;
+		return cpu->pool_fd;
+	}
+	if (!f->slice)
+		return -1;
+	*offset = (uint64_t)(f->kva - sgx_slice_kva(f->slice));
+	return sgx_slice_fd(f->slice);
+}
+
 static struct sgx_bound_map *bound_map_get(struct sgx_cpu *cpu, int fd, uint64_t offset)
 {
 	struct sgx_bound_map *map;
