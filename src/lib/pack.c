@@ -348,6 +348,8 @@ int sgxemu_pack_elf_file(const char *path, const struct sgxemu_pack_options *opt
 	FILE *f;
 	int ret;
 
+	if (layout)
+		memset(layout, 0, sizeof(*layout));
 	f = fopen(path, "rb");
 	if (!f)
 		return pack_error(err, errlen, "%s: %s", path, strerror(errno));
