@@ -167,6 +167,12 @@ int64_t te_op_spin(struct te_args *a, const struct te_entry_frame *f)
 
 	if (s->stop_addr && !te_outside_enclave(s->stop_addr, sizeof(uint64_t)))
 		return TE_ERR_PARAM;
+	if (s->flags & ~TE_SPIN_VECTOR)
+		return TE_ERR_PARAM;
+	if (s->flags & TE_SPIN_VECTOR) {
+		s->checksum = te_spin_vector(s->seed, s->iterations, s->stop_addr, &s->done);
+		return TE_OK;
+	}
 	while (i < s->iterations) {
 		uint64_t end = s->iterations - i < 1024 ? s->iterations : i + 1024;
 

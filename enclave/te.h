@@ -119,6 +119,8 @@ uint64_t te_exception_seq(void);
 /* Fault sites (fault.S): one per te_fault_kind. */
 uint64_t te_fault_trigger(uint64_t kind, uint64_t addr, uint64_t seed);
 void te_nested_fault(void);
+/* spin.S: TE_OP_SPIN with TE_SPIN_VECTOR; returns the checksum, *done = iterations run. */
+uint64_t te_spin_vector(uint64_t seed, uint64_t iterations, uint64_t stop_addr, uint64_t *done);
 
 /* A fixup entry: the faulting instruction, where SKIP resumes, and how (fault.S emits them). */
 struct te_fixup {

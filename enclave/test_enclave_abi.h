@@ -17,7 +17,8 @@
  *        RSP, RBP, R12-R15 = the values at EENTER,
  *        RSI, RDX, R8-R11 = 0; RFLAGS: DF = 0, AC = 0, arithmetic flags undefined.
  *   The enclave's C code uses no SSE/AVX/x87 registers, so MXCSR, the x87 control word and the
- *   vector registers reach the host as the host left them (except TE_OP_FAULT, which loads XMM0).
+ *   vector registers reach the host as the host left them (except TE_OP_FAULT, which loads XMM0,
+ *   and TE_OP_SPIN with TE_SPIN_VECTOR, which uses XMM0 and XMM1).
  *   With the vDSO (no user_handler) the host reads the status from te_args.status.
  *
  * ## Exception handler (EENTER with CSSA > 0): the "second phase"
@@ -232,13 +233,19 @@ struct te_touch {
  * TE_OP_SPIN: `iterations` steps of te_spin_step from seed, entirely in registers. If stop_addr is
  * non-zero it must be outside ELRANGE; every 1024 steps the loop stops early once the 8 bytes there
  * are non-zero. checksum = te_spin_checksum(seed, done), which the host recomputes: any register
- * corrupted by an AEX/ERESUME shows up.
+ * corrupted by an AEX/ERESUME shows up. With TE_SPIN_VECTOR the loop (in assembly) also sums the
+ * states in XMM0, and checksum = te_spin_vector_checksum(seed, done): XMM state lost or corrupted
+ * across an AEX shows up too (XMM0 and XMM1 reach the host modified).
  */
+#define TE_SPIN_VECTOR (1U << 0)
+
 struct te_spin {
 	uint64_t iterations;
 	uint64_t seed;
 	uint64_t stop_addr;
-	uint64_t done;	   /* out */
+	uint32_t flags;    /* TE_SPIN_* */
+	uint32_t reserved;
+	uint64_t done;     /* out */
 	uint64_t checksum; /* out */
 };
 
@@ -352,6 +359,18 @@ static inline uint64_t te_spin_checksum(uint64_t seed, uint64_t iterations)
 	for (uint64_t i = 0; i < iterations; i++)
 		x = te_spin_step(x, i);
 	return x;
+}
+
+/* TE_SPIN_VECTOR: the final state XOR the sum (mod 2^64) of every state after a step. */
+static inline uint64_t te_spin_vector_checksum(uint64_t seed, uint64_t iterations)
+{
+	uint64_t x = seed, sum = 0;
+
+	for (uint64_t i = 0; i < iterations; i++) {
+		x = te_spin_step(x, i);
+		sum += x;
+	}
+	return x ^ sum;
 }
 
 #endif /* TEST_ENCLAVE_ABI_H */
