@@ -61,8 +61,11 @@ static int64_t te_call(const struct te_entry_frame *f, uint64_t op)
 	uint64_t span;
 	int64_t status;
 
-	if (op >= TE_OP_MAX || !te_ops[op].fn)
+	if (op >= TE_OP_MAX || !te_ops[op].fn) {
+		if (te_outside_enclave(f->args, TE_ARGS_HEADER))
+			*(volatile int64_t *)f->args = TE_ERR_OP;
 		return TE_ERR_OP;
+	}
 	d = &te_ops[op];
 	span = TE_ARGS_HEADER + (d->in > d->out ? d->in : d->out);
 	if (!te_outside_enclave(f->args, span))

@@ -9,7 +9,7 @@
  *   in:  RDI = operation (TE_OP_*), RSI = address of a struct te_args in untrusted memory.
  *        RBX = TCS and RCX = return address are what EENTER defines; RAX = CSSA = 0.
  *   The enclave checks that the argument block lies entirely outside ELRANGE (TE_ERR_ARGS if it
- *   does not), copies the header and the op's input in, runs the op, and copies the header and the
+ *   does not; the block is then left untouched), copies the header and the op's input in, runs the op, and copies the header and the
  *   op's output back. It then EEXITs to the return address with:
  *   out: RDI = status (TE_OK or TE_ERR_*; also written to te_args.status),
  *        RAX = 4 (EEXIT: the leaf stays in RAX, the architecture gives no other choice),
@@ -243,9 +243,9 @@ struct te_spin {
 	uint64_t iterations;
 	uint64_t seed;
 	uint64_t stop_addr;
-	uint32_t flags;    /* TE_SPIN_* */
+	uint32_t flags; /* TE_SPIN_* */
 	uint32_t reserved;
-	uint64_t done;     /* out */
+	uint64_t done;	   /* out */
 	uint64_t checksum; /* out */
 };
 
