@@ -346,6 +346,7 @@ void sgx_cpu_get_stats(const struct sgx_cpu *cpu, struct sgx_cpu_stats *stats)
 	for (unsigned int i = 0; i < SGX_ENCLU_NR_LEAVES; i++)
 		stats->enclu[i] = __atomic_load_n(&s->enclu[i], __ATOMIC_RELAXED);
 	stats->aex = __atomic_load_n(&s->aex, __ATOMIC_RELAXED);
+	stats->xstate_outside_xfrm = __atomic_load_n(&s->xstate_outside_xfrm, __ATOMIC_RELAXED);
 	stats->msr_writes = __atomic_load_n(&s->msr_writes, __ATOMIC_RELAXED);
 	stats->power_cycles = __atomic_load_n(&cpu->power_cycles, __ATOMIC_RELAXED);
 }

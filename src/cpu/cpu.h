@@ -149,6 +149,8 @@ struct sgx_cpu_stats {
 	uint64_t encls[SGX_ENCLS_NR_LEAVES];
 	uint64_t enclu[SGX_ENCLU_NR_LEAVES];
 	uint64_t aex;
+	/* EEXITs and AEXes with live XSAVE state outside XFRM, which userspace cannot hide */
+	uint64_t xstate_outside_xfrm;
 	uint64_t msr_writes;
 	uint64_t power_cycles;
 };

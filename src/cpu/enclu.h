@@ -41,29 +41,45 @@ struct sgx_xstate {
 
 /* What happened in enclave mode that causes an AEX. */
 struct sgx_exception {
-	bool reported;   /* false for interrupts/signals: EXITINFO.VALID = 0 */
-	uint8_t vector;  /* X86_TRAP_* */
-	uint8_t type;    /* SGX_EXITINFO_TYPE_HW or _SW (INT3/INTO) */
+	bool reported;	/* false for interrupts/signals: EXITINFO.VALID = 0 */
+	uint8_t vector; /* X86_TRAP_* */
+	uint8_t type;	/* SGX_EXITINFO_TYPE_HW or _SW (INT3/INTO) */
 	uint32_t error_code;
-	uint64_t addr;   /* #PF: the faulting linear address (CR2) */
+	uint64_t addr; /* #PF: the faulting linear address (CR2) */
 };
+
+/* The largest XSAVE area an SSA frame can hold here (AMX's standard format ends at 11008). */
+#define SGX_SSA_XSAVE_MAX_PAGES 4
 
 /* One logical processor for ENCLU: the enclave-mode state of one host thread. */
 struct sgx_tlp {
 	struct sgx_cpu *cpu;
 	bool enclave_mode;
-	sgx_paddr_t secs;  /* CR_ACTIVE_SECS */
-	uint64_t base;     /* CR_ELRANGE */
+	sgx_paddr_t secs; /* CR_ACTIVE_SECS */
+	uint64_t base;	  /* CR_ELRANGE */
 	uint64_t size;
-	uint64_t tcs_la;   /* CR_TCS_LA */
+	uint64_t tcs_la; /* CR_TCS_LA */
 	sgx_paddr_t tcs_pa;
-	uint64_t entry_epoch; /* epoch of the SECS at EENTER/ERESUME (ref §7.4) */
-	uint64_t saved_tf;    /* CR_SAVE_TF for opt-out entries */
+	uint64_t aep;	       /* RCX at EENTER/ERESUME, as written to TCS.AEP */
+	uint64_t entry_epoch;  /* epoch of the SECS at EENTER/ERESUME (ref §7.4) */
+	uint64_t saved_tf;     /* CR_SAVE_TF for opt-out entries */
 	uint64_t saved_fsbase; /* CR_SAVE_FS: the host's FS/GS bases at EENTER/ERESUME */
 	uint64_t saved_gsbase;
-	uint64_t host_xcr0;   /* CR_SAVE_XCR0 */
+	uint64_t host_xcr0; /* CR_SAVE_XCR0 */
 	/* Emulator-only: the SSA frame in use, cached at entry (CR_GPR_PA and friends). */
 	uint64_t ssa_frame_la;
+	/*
+	 * Its pages in the CPU's view of EPC storage, cached when EENTER/ERESUME validated them, as
+	 * hardware caches CR_XSAVE_PAGE_n and CR_GPR_PA: the AEX path neither walks the page table
+	 * (the kernel may have zapped the PTEs since) nor can fault.
+	 */
+	uint8_t *ssa_xsave_kva[SGX_SSA_XSAVE_MAX_PAGES];
+	struct sgx_gprsgx *ssa_gpr;
+	uint32_t ssa_xsave_size;
+	/* The current enclave's SECS fields the exits need (immutable after EINIT). */
+	uint64_t xfrm;
+	uint32_t miscselect;
+	bool dbgoptin; /* CR_DBGOPTIN: TCS.FLAGS.DBGOPTIN at entry */
 };
 
 void sgx_tlp_init(struct sgx_tlp *tlp, struct sgx_cpu *cpu);
@@ -88,6 +104,16 @@ int sgx_enclu(struct sgx_tlp *tlp, struct sgx_regs *regs, struct sgx_xstate *xs,
  */
 void sgx_aex(struct sgx_tlp *tlp, struct sgx_regs *regs, struct sgx_xstate *xs,
 	     const struct sgx_exception *ex);
+
+/*
+ * The address the OS sees for an exception that caused an AEX (CR2 for #PF): the page offset is
+ * cleared so that the enclave's access pattern inside a page does not leak; EXINFO.MADDR in the
+ * SSA keeps the full address for the enclave itself. The runtime reports this one (si_addr).
+ */
+static inline uint64_t sgx_aex_fault_addr(const struct sgx_exception *ex)
+{
+	return ex->vector == X86_TRAP_PF ? ex->addr & ~0xFFFULL : ex->addr;
+}
 
 /* Access types for sgx_cpu_access. */
 #define SGX_ACCESS_READ 0x1

@@ -40,6 +40,10 @@ struct cpu_fixture *cpu_fixture_create(const struct cpu_fixture_config *config)
 	cc.sgx2 = !config->sgx1_only;
 	cc.flc = !config->no_flc;
 	cc.nr_lps = config->lps ? config->lps : 2;
+	if (config->root_seed)
+		assert_int_equal(sgxemu_config_set(&cc, "root-seed", config->root_seed, err,
+						   sizeof(err)),
+				 0);
 
 	f = calloc(1, sizeof(*f));
 	assert_non_null(f);

@@ -35,6 +35,7 @@ struct cpu_fixture_config {
 	bool sgx1_only;	  /* default: SGX2 on */
 	bool no_flc;	  /* default: flexible launch control on */
 	unsigned int lps; /* default 2 */
+	const char *root_seed; /* default: a random root key (SGXEMU_ROOT_SEED semantics) */
 };
 
 struct cpu_fixture {
