@@ -3,9 +3,9 @@
  * The SGX2 leaves an enclave runs on its own pages (ref §8.6): EACCEPT, EACCEPTCOPY and EMODPE.
  *
  * They race the kernel's EAUG/EMODPR/EMODT on the same page for real (an enclave thread accepts
- * while the kernel restricts), so each takes the target page's leaf lock exclusively with a
- * try-lock: a page held by another leaf is #GP here, and the ENCLS side answers
- * SGX_EPC_PAGE_CONFLICT when it finds the page held by us (ref §10). The EPCM entry is read again
+ * while the kernel restricts), so each takes the target page's leaf lock exclusively, as an SGX2
+ * holder, with a try-lock: a page held by another leaf is #GP here, and EMODPR/EMODT answer
+ * SGX_EPC_PAGE_CONFLICT when they find the page held by an SGX2 leaf (ref §10). The EPCM entry is read again
  * once the lock is held, since it may have changed between the first look and the lock.
  */
 #include <string.h>
@@ -124,7 +124,7 @@ int sgx_eaccept(struct sgx_tlp *tlp, struct sgx_regs *regs, struct sgx_fault *fa
 	epcm_read(cpu, index, &v);
 	if (!eaccept_target_ok(&v, tlp))
 		return enclu_pf(fault, page, X86_PF_PROT | X86_PF_SGX);
-	if (!sgx_page_trylock_excl(cpu, index))
+	if (!sgx_page_trylock_excl_sgx2(cpu, index))
 		return enclu_gp(fault);
 	epcm_read(cpu, index, &v);
 	if (!eaccept_target_ok(&v, tlp)) {
@@ -202,7 +202,7 @@ int sgx_eacceptcopy(struct sgx_tlp *tlp, struct sgx_regs *regs, struct sgx_fault
 		enclu_status(regs, SGX_PAGE_ATTRIBUTES_MISMATCH);
 		return 0;
 	}
-	if (!sgx_page_trylock_excl(cpu, dst_index))
+	if (!sgx_page_trylock_excl_sgx2(cpu, dst_index))
 		return enclu_gp(fault);
 	epcm_read(cpu, dst_index, &v);
 	sgx_cpu_pause(cpu, SGX_LEAF_CLASS_ENCLU, EACCEPTCOPY, sgx_frame_paddr(cpu, dst_index));
@@ -250,7 +250,7 @@ int sgx_emodpe(struct sgx_tlp *tlp, struct sgx_regs *regs, struct sgx_fault *fau
 	epcm_read(cpu, index, &v);
 	if (!emodpe_target_ok(&v, tlp, page))
 		return enclu_pf(fault, page, X86_PF_PROT | X86_PF_SGX);
-	if (!sgx_page_trylock_excl(cpu, index))
+	if (!sgx_page_trylock_excl_sgx2(cpu, index))
 		return enclu_gp(fault);
 	epcm_read(cpu, index, &v);
 	if (!emodpe_target_ok(&v, tlp, page)) {
