@@ -62,6 +62,9 @@ int sgxemu_write_signing_key(EVP_PKEY *key, const char *path, char *err, size_t 
 /* 0 if key can sign a SIGSTRUCT (RSA, 3072 bits, e = 3); else -1 with the reason in err. */
 int sgxemu_check_signing_key(EVP_PKEY *key, char *err, size_t errlen);
 
+/* The MRSIGNER of enclaves key signs: SHA-256 of its modulus as SIGSTRUCT stores it. 0 or -1. */
+int sgxemu_signing_key_mrsigner(EVP_PKEY *key, uint8_t mrsigner[32]);
+
 /* DATE in the SIGSTRUCT's BCD form: (2016, 12, 14) -> 0x20161214. */
 uint32_t sgxemu_sign_date_bcd(int year, int month, int day);
 

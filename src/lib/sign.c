@@ -254,6 +254,22 @@ out:
 	return ret;
 }
 
+int sgxemu_signing_key_mrsigner(EVP_PKEY *key, uint8_t mrsigner[32])
+{
+	uint8_t modulus[SGX_MODULUS_SIZE];
+	unsigned int len = 32;
+	BIGNUM *n = NULL;
+	int ret = -1;
+
+	if (!EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n) || bn_to_field(n, modulus) ||
+	    !EVP_Digest(modulus, sizeof(modulus), mrsigner, &len, EVP_sha256(), NULL))
+		goto out;
+	ret = 0;
+out:
+	BN_free(n);
+	return ret;
+}
+
 /* Never prompt: a library must not read the terminal behind its caller's back. */
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
 {

@@ -340,6 +340,19 @@ static void test_defaults(void **state)
 	assert_int_equal(sgxemu_sign_date_bcd(1999, 1, 2), 0x19990102);
 }
 
+static void test_key_mrsigner_is_the_sigstructs(void **state)
+{
+	struct sgxemu_sign_fields f;
+	struct sgx_sigstruct sig;
+	uint8_t mr[32] = { 0 }, from_key[32], from_sig[32];
+
+	sgxemu_sign_fields_default(&f, false);
+	sign_ok(&f, mr, test_key, &sig);
+	assert_int_equal(sgxemu_signing_key_mrsigner(test_key, from_key), 0);
+	sgx_sigstruct_mrsigner(&sig, from_sig);
+	assert_memory_equal(from_key, from_sig, 32);
+}
+
 static void test_fields_round_trip_through_sigstruct(void **state)
 {
 	struct sgxemu_sign_fields f, back;
@@ -569,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_refuses_public_only_key),
 		cmocka_unit_test(test_refuses_bad_vendor),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_key_mrsigner_is_the_sigstructs),
 		cmocka_unit_test(test_fields_round_trip_through_sigstruct),
 		cmocka_unit_test(test_load_and_write_key),
 		cmocka_unit_test(test_encrypted_key_is_refused_without_prompting),
