@@ -9,6 +9,7 @@
 #include "cli.h"
 
 #define SGXEMU_COMMANDS(X) \
+	X(pack)            \
 	X(measure)         \
 	X(sign)            \
 	X(verify)          \
