@@ -25,7 +25,7 @@
  * Hash what was checked while it is still in cache, instead of checking a whole memory source
  * first and reading it all again from DRAM to hash it.
  */
-#define SGXS_HASH_RUN_MAX (1024 * 1024)
+#define SGXS_HASH_RUN_MAX (64 * 1024)
 
 struct sgxemu_sgxs_reader {
 	/* the source: window [data, data + len), of which [0, pos) is consumed */

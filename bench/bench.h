@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sgxemu-bench: one JSON line per figure, each with the physical limit measured in the same run
+ * (DESIGN.md "Tests, benchmarks"):
+ *
+ *   {"name":"measure_mb_s","value":1571.2,"unit":"MB/s","limit":1702.3,"ratio":0.923}
+ *
+ * ratio is the fraction of the limit achieved: value/limit when higher is better (throughput),
+ * limit/value when lower is better (latency); 1.0 means "as fast as the hardware allows".
+ *
+ * Adding a figure: write bench/NAME.c defining `const struct bench_figure bench_NAME` and add one
+ * X(NAME) line to BENCH_FIGURES in main.c.
+ */
+#ifndef SGXEMU_BENCH_H
+#define SGXEMU_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct bench_result {
+	double value;
+	double limit;
+};
+
+struct bench_figure {
+	const char *name; /* also the JSON "name" and the command-line selector */
+	const char *unit;
+	bool lower_is_better;
+	const char *description; /* one line for --list: what is measured, and against what */
+	/* Fills *result; 0, or -1 with a reason in err (the figure is then reported as failed). */
+	int (*run)(struct bench_result *result, char *err, size_t errlen);
+};
+
+/* Monotonic time in seconds. */
+double bench_now(void);
+
+/*
+ * Times fn(arg) and limit_fn(arg) alternately, rounds times each, and keeps the fastest of each:
+ * on a shared machine the minimum is the measurement least disturbed by others.
+ */
+void bench_best_of(unsigned int rounds, void (*fn)(void *), void (*limit_fn)(void *), void *arg,
+		   double *fn_seconds, double *limit_seconds);
+
+#endif /* SGXEMU_BENCH_H */
