@@ -15,7 +15,7 @@ run 0 "$SGXEMU" verify "$T/good.sig" "$T/e.sgxs"
 expect_out "mrsigner $mrsigner"
 expect_out "enclavehash $mr (matches the stream)"
 expect_out "attributes flags 0x4 (MODE64BIT) xfrm 0x3"
-expect_out "attributes-mask flags 0xffffffffffffffff (INIT|DEBUG|MODE64BIT|PROVISIONKEY|EINITTOKEN_KEY|CET|KSS|AEXNOTIFY|0xfffffffffffffb08) xfrm 0xfffffffffffffffc"
+expect_out "attributes-mask flags 0xffffffffffffffff (all) xfrm 0xfffffffffffffffc"
 expect_out "miscselect 0x0"
 expect_out "miscselect-mask 0xffffffff"
 expect_out "isvprodid 7"
@@ -26,6 +26,10 @@ expect_out "swdefined 0xabc"
 [ ! -s "$T/err" ] || fail "verify of a good SIGSTRUCT printed to stderr"
 run 0 "$SGXEMU" verify "$T/good.sig"
 expect_out "enclavehash $mr (not checked: no stream given)"
+"$SGXEMU" sign --key "$T/key.pem" --out "$T/debug.sig" --debug "$T/e.sgxs" >/dev/null
+run 0 "$SGXEMU" verify "$T/debug.sig"
+expect_out "attributes flags 0x6 (DEBUG|MODE64BIT) xfrm 0x3"
+expect_out "attributes-mask flags 0xfffffffffffffffd (all but DEBUG) xfrm 0xfffffffffffffffc"
 
 # damaged COPY_NAME OFFSET: a copy of good.sig with one byte's low bit flipped.
 damaged() {

@@ -15,10 +15,18 @@ static void print_hex_line(const char *name, const uint8_t *p, size_t n)
 	putchar('\n');
 }
 
-static void print_attributes(const char *name, const struct sgx_attributes *a)
+static void print_attributes(const char *name, const struct sgx_attributes *a, bool mask)
 {
 	printf("%s flags 0x%llx (", name, (unsigned long long)a->flags);
-	cli_print_attribute_flags(stdout, a->flags);
+	/* A mask is mostly ones: name what it leaves out. */
+	if (mask && a->flags == ~0ULL) {
+		printf("all");
+	} else if (mask && __builtin_popcountll(~a->flags) < __builtin_popcountll(a->flags)) {
+		printf("all but ");
+		cli_print_attribute_flags(stdout, ~a->flags);
+	} else {
+		cli_print_attribute_flags(stdout, a->flags);
+	}
 	printf(") xfrm 0x%llx\n", (unsigned long long)a->xfrm);
 }
 
@@ -32,8 +40,8 @@ static void print_sigstruct(const struct sgx_sigstruct *sig, bool hash_checked)
 	printf("enclavehash ");
 	cli_print_hex(stdout, sig->body.enclavehash, 32);
 	printf(hash_checked ? " (matches the stream)\n" : " (not checked: no stream given)\n");
-	print_attributes("attributes", &sig->body.attributes);
-	print_attributes("attributes-mask", &sig->body.attributes_mask);
+	print_attributes("attributes", &sig->body.attributes, false);
+	print_attributes("attributes-mask", &sig->body.attributes_mask, true);
 	printf("miscselect 0x%x\n", sig->body.miscselect);
 	printf("miscselect-mask 0x%x\n", sig->body.misc_mask);
 	printf("isvprodid %u\n", sig->body.isvprodid);
