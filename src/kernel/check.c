@@ -59,14 +59,21 @@ static bool sgx_check_claim(struct sgx_check *c, const struct sgx_epc_page *page
 	return true;
 }
 
+/*
+ * An owned frame must be valid in the EPCM with what its owner says, unless the EPC was lost
+ * (a power cycle since the enclave was created): then the kernel still holds the frame until the
+ * enclave is torn down, and the EPCM entry is simply invalid (ref §4.12).
+ */
 static bool sgx_check_epcm(struct sgx_check *c, const struct sgx_epc_page *page, unsigned int type,
-			   uint64_t linaddr, sgx_paddr_t secs, const char *what)
+			   uint64_t linaddr, sgx_paddr_t secs, bool lost, const char *what)
 {
 	struct sgx_epcm_info info;
 
 	if (!sgx_cpu_epcm_read(c->platform->cpu, page->paddr, &info))
 		return sgx_check_fail(c, "%s frame 0x%llx is not EPC", what,
 				      (unsigned long long)page->paddr);
+	if (!info.valid && lost)
+		return true;
 	if (!info.valid)
 		return sgx_check_fail(c, "%s frame 0x%llx is owned but invalid in the EPCM", what,
 				      (unsigned long long)page->paddr);
@@ -120,6 +127,8 @@ static bool sgx_check_encl(struct sgx_check *c, struct sgx_encl *encl)
 	struct sgx_encl_page *page;
 	unsigned int nr_va = 0;
 	char what[64];
+	bool lost = sgx_encl_test_flag(encl, SGX_ENCL_CREATED) &&
+		    encl->power_cycle != sgx_cpu_power_cycles(c->platform->cpu);
 
 	if (encl->secs.epc_page) {
 		snprintf(what, sizeof(what), "enclave %llu SECS", (unsigned long long)encl->id);
@@ -130,7 +139,7 @@ static bool sgx_check_encl(struct sgx_check *c, struct sgx_encl *encl)
 			return false;
 		/* A SECS that has not been through ECREATE yet cannot be seen here (IOCTL flag). */
 		if (sgx_encl_test_flag(encl, SGX_ENCL_CREATED) &&
-		    !sgx_check_epcm(c, encl->secs.epc_page, SGX_PAGE_TYPE_SECS, 0, 0, what))
+		    !sgx_check_epcm(c, encl->secs.epc_page, SGX_PAGE_TYPE_SECS, 0, 0, lost, what))
 			return false;
 	}
 
@@ -150,7 +159,8 @@ static bool sgx_check_encl(struct sgx_check *c, struct sgx_encl *encl)
 						      what);
 			if (!sgx_check_claim(c, page->epc_page, what))
 				return false;
-			if (!sgx_check_epcm(c, page->epc_page, page->type, addr, secs_paddr, what))
+			if (!sgx_check_epcm(c, page->epc_page, page->type, addr, secs_paddr, lost,
+					    what))
 				return false;
 		}
 		if (!sgx_check_pte(c, addr))
@@ -166,7 +176,7 @@ static bool sgx_check_encl(struct sgx_check *c, struct sgx_encl *encl)
 			return sgx_check_fail(c, "%s: the frame's owner is not the VA page", what);
 		if (!sgx_check_claim(c, va_page->epc_page, what))
 			return false;
-		if (!sgx_check_epcm(c, va_page->epc_page, SGX_PAGE_TYPE_VA, 0, 0, what))
+		if (!sgx_check_epcm(c, va_page->epc_page, SGX_PAGE_TYPE_VA, 0, 0, lost, what))
 			return false;
 		nr_va++;
 	}

@@ -72,6 +72,8 @@ struct sgx_encl {
 	uint64_t attributes;
 	uint64_t attributes_mask;
 	uint64_t xfrm;
+	/* sgx_cpu_power_cycles() at CREATE: an older enclave lost its EPC pages (ref §4.12). */
+	uint64_t power_cycle;
 	/* The CPU's storage for the child pages, mapped by the runtime at ELRANGE (a reference). */
 	struct sgx_slice *slice;
 	uint32_t refcount; /* atomic */

@@ -108,6 +108,7 @@ static int sgx_encl_create(struct sgx_encl *encl, struct sgx_secs *secs)
 	encl->attributes = secs->attributes.flags;
 	encl->xfrm = secs->attributes.xfrm;
 	encl->attributes_mask = SGX_ATTR_UNPRIV_MASK;
+	encl->power_cycle = sgx_cpu_power_cycles(platform->cpu);
 
 	/* Set only after completion, as encl->lock has not been taken. */
 	sgx_encl_set_flag(encl, SGX_ENCL_CREATED);

@@ -11,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <sgxemu/sgxemu.h>
 
+#include "common/log.h"
 #include "cpu_fixture.h"
 #include "kernel/driver.h"
 #include "kernel_fixture.h"
@@ -212,4 +214,82 @@ EVP_PKEY *kfix_second_key(void)
 	pthread_once(&kfix_key_once, kfix_make_key);
 	assert_non_null(kfix_key2);
 	return kfix_key2;
+}
+
+void *kfix_edge(size_t n)
+{
+	uint8_t *map = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			    0);
+
+	assert_true(map != MAP_FAILED);
+	assert_true(n <= 4096);
+	assert_int_equal(mprotect(map + 4096, 4096, PROT_NONE), 0);
+	memset(map, 0, 4096);
+	return map + 4096 - n;
+}
+
+void *kfix_readonly_page(const void *contents, size_t len)
+{
+	uint8_t *map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	assert_true(map != MAP_FAILED);
+	assert_true(len <= 4096);
+	if (contents)
+		memcpy(map, contents, len);
+	assert_int_equal(mprotect(map, 4096, PROT_READ), 0);
+	return map;
+}
+
+void kfix_hog_epc(struct sgx_platform *platform, uint64_t leave, struct kfix_hog *hog)
+{
+	uint64_t n = kfix_free_pages(platform);
+
+	assert_true(n >= leave);
+	hog->nr = 0;
+	hog->pages = calloc(n - leave + 1, sizeof(*hog->pages));
+	assert_non_null(hog->pages);
+	while (kfix_free_pages(platform) > leave) {
+		struct sgx_epc_page *page = sgx_alloc_epc_page(platform, hog, SGX_EPC_OWNER_TEST,
+							       false);
+
+		assert_false(IS_ERR(page));
+		hog->pages[hog->nr++] = page;
+	}
+}
+
+void kfix_release_epc(struct sgx_platform *platform, struct kfix_hog *hog)
+{
+	for (uint64_t i = 0; i < hog->nr; i++)
+		sgx_free_epc_page(platform, hog->pages[i]);
+	free(hog->pages);
+	hog->pages = NULL;
+	hog->nr = 0;
+}
+
+static void *kfix_thread_main(void *arg)
+{
+	struct kfix_thread *t = arg;
+
+	t->ret = kfix_ioctl(t->fd, t->request, t->arg);
+	return NULL;
+}
+
+void kfix_thread_start(struct kfix_thread *t, int fd, unsigned long request, void *arg)
+{
+	t->fd = fd;
+	t->request = request;
+	t->arg = arg;
+	t->ret = 1;
+	assert_int_equal(pthread_create(&t->thread, NULL, kfix_thread_main, t), 0);
+}
+
+int kfix_thread_join(struct kfix_thread *t)
+{
+	assert_int_equal(pthread_join(t->thread, NULL), 0);
+	return t->ret;
+}
+
+size_t kfix_log_count(uint64_t seq, const char *needle)
+{
+	return sgx_log_count_since(seq, needle);
 }

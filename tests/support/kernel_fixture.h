@@ -18,7 +18,9 @@
 #ifndef SGXEMU_TESTS_KERNEL_FIXTURE_H
 #define SGXEMU_TESTS_KERNEL_FIXTURE_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <sgxemu/sign.h>
@@ -91,6 +93,36 @@ int kfix_init(struct kfix_enclave *e);
 void kfix_enclave_create(struct kfix_enclave *e, struct sgx_platform *platform,
 			 uint64_t attributes);
 void kfix_close(struct kfix_enclave *e);
+
+/*
+ * User memory that faults: kfix_edge(n) is an address whose first n bytes are readable and whose
+ * following bytes are not (the next page is PROT_NONE); kfix_readonly_page() is a page that can
+ * be read but not written. Both live until the process ends.
+ */
+void *kfix_edge(size_t n);
+void *kfix_readonly_page(const void *contents, size_t len);
+
+/* Allocate EPC pages until only `leave` are free; returns them for kfix_release_epc. */
+struct kfix_hog {
+	struct sgx_epc_page **pages;
+	uint64_t nr;
+};
+void kfix_hog_epc(struct sgx_platform *platform, uint64_t leave, struct kfix_hog *hog);
+void kfix_release_epc(struct sgx_platform *platform, struct kfix_hog *hog);
+
+/* Runs sgxemu_ioctl in a thread (for pause-point and signal tests). */
+struct kfix_thread {
+	pthread_t thread;
+	int fd;
+	unsigned long request;
+	void *arg;
+	int ret; /* 0 or -errno */
+};
+void kfix_thread_start(struct kfix_thread *t, int fd, unsigned long request, void *arg);
+int kfix_thread_join(struct kfix_thread *t);
+
+/* Log messages containing needle since seq (sgx_log_seq()). */
+size_t kfix_log_count(uint64_t seq, const char *needle);
 
 /* A second RSA-3072/e=3 key, made once per process (launch-control tests need two signers). */
 EVP_PKEY *kfix_second_key(void);
