@@ -240,14 +240,17 @@ int sgx_platform_open(struct sgx_platform *platform, const char *path, int flags
 {
 	char norm[PATH_MAX];
 	struct sgx_encl *encl;
+	bool trailing_slash;
 	int ret;
 
 	ret = sgx_normalize_path(path, norm, sizeof(norm));
 	if (ret)
 		return ret;
+	/* "/dev/sgx_enclave/" names a directory, which a device node is not. */
+	trailing_slash = path[strlen(path) - 1] == '/';
 
 	if (platform->have_enclave_dev && !strcmp(norm, SGX_DEV_ENCLAVE)) {
-		if (flags & O_DIRECTORY)
+		if ((flags & O_DIRECTORY) || trailing_slash)
 			return -ENOTDIR;
 		if ((flags & O_CREAT) && (flags & O_EXCL))
 			return -EEXIST;
@@ -265,7 +268,7 @@ int sgx_platform_open(struct sgx_platform *platform, const char *path, int flags
 		return ret;
 	}
 	if (platform->have_provision_dev && !strcmp(norm, SGX_DEV_PROVISION)) {
-		if (flags & O_DIRECTORY)
+		if ((flags & O_DIRECTORY) || trailing_slash)
 			return -ENOTDIR;
 		if ((flags & O_CREAT) && (flags & O_EXCL))
 			return -EEXIST;
