@@ -2,10 +2,44 @@
 #include "kernel/vma.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/fs.h>
+
+/*
+ * PROCMAP_QUERY (Linux 6.11): find_vma() as an ioctl on /proc/self/maps, one VMA instead of the
+ * whole text. The installed uAPI headers may predate it; the layout is the kernel's.
+ */
+#ifndef PROCMAP_QUERY
+#define PROCMAP_QUERY _IOWR('f', 17, struct procmap_query)
+#define PROCMAP_QUERY_COVERING_OR_NEXT_VMA 0x10
+struct procmap_query {
+	uint64_t size;
+	uint64_t query_flags;
+	uint64_t query_addr;
+	uint64_t vma_start;
+	uint64_t vma_end;
+	uint64_t vma_flags;
+	uint64_t vma_page_size;
+	uint64_t vma_offset;
+	uint64_t inode;
+	uint32_t dev_major;
+	uint32_t dev_minor;
+	uint32_t vma_name_size;
+	uint32_t build_id_size;
+	uint64_t vma_name_addr;
+	uint64_t build_id_addr;
+};
+#endif
+
+bool sgx_vma_use_procmap_query = true;
 
 /* Undo mountinfo's octal escapes (\040 space, \011 tab, \012 newline, \134 backslash). */
 static void sgx_unescape(char *s)
@@ -116,6 +150,49 @@ static bool sgx_special_mayexec(const char *name)
 	return strncmp(name, "[vvar", 5) != 0;
 }
 
+static void sgx_strip_deleted(char *name)
+{
+	static const char deleted[] = " (deleted)";
+	size_t n = strlen(name), d = sizeof(deleted) - 1;
+
+	if (n > d && !strcmp(name + n - d, deleted))
+		name[n - d] = '\0';
+}
+
+/* 0, -EFAULT (no VMA), or -ENOTTY if the kernel has no PROCMAP_QUERY. */
+static int sgx_find_vma_query(uint64_t addr, struct sgx_vma *vma)
+{
+	char name[PATH_MAX];
+	struct procmap_query q = {
+		.size = sizeof(q),
+		.query_flags = PROCMAP_QUERY_COVERING_OR_NEXT_VMA,
+		.query_addr = addr,
+		.vma_name_addr = (uint64_t)(uintptr_t)name,
+		.vma_name_size = sizeof(name),
+	};
+	int fd, ret, err;
+
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -ENOTTY;
+	ret = ioctl(fd, PROCMAP_QUERY, &q);
+	err = errno;
+	close(fd);
+	if (ret)
+		return err == ENOENT ? -EFAULT : -ENOTTY;
+	if (!q.vma_name_size)
+		name[0] = '\0';
+	vma->start = q.vma_start;
+	vma->end = q.vma_end;
+	if (name[0] == '/' && q.inode) {
+		sgx_strip_deleted(name);
+		vma->mayexec = sgx_file_mapping_mayexec(q.dev_major, q.dev_minor, name);
+	} else {
+		vma->mayexec = sgx_special_mayexec(name);
+	}
+	return 0;
+}
+
 static int sgx_find_vma_uncached(uint64_t addr, struct sgx_vma *vma)
 {
 	char *line = NULL;
@@ -147,11 +224,7 @@ static int sgx_find_vma_uncached(uint64_t addr, struct sgx_vma *vma)
 		vma->start = start;
 		vma->end = end;
 		if (name[0] == '/' && inode) {
-			static const char deleted[] = " (deleted)";
-			size_t n = strlen(name), d = sizeof(deleted) - 1;
-
-			if (n > d && !strcmp(name + n - d, deleted))
-				name[n - d] = '\0';
+			sgx_strip_deleted(name);
 			vma->mayexec = sgx_file_mapping_mayexec(major, minor, name);
 		} else {
 			vma->mayexec = sgx_special_mayexec(name);
@@ -172,7 +245,11 @@ int sgx_find_vma(struct sgx_vma_cache *cache, uint64_t addr, struct sgx_vma *vma
 		*vma = cache->vma;
 		return 0;
 	}
-	ret = sgx_find_vma_uncached(addr, vma);
+	ret = -ENOTTY;
+	if (__atomic_load_n(&sgx_vma_use_procmap_query, __ATOMIC_RELAXED))
+		ret = sgx_find_vma_query(addr, vma);
+	if (ret == -ENOTTY)
+		ret = sgx_find_vma_uncached(addr, vma);
 	if (!ret && cache && vma->start <= addr) {
 		cache->vma = *vma;
 		cache->valid = true;

@@ -29,6 +29,9 @@ struct sgx_vma_cache {
  */
 int sgx_find_vma(struct sgx_vma_cache *cache, uint64_t addr, struct sgx_vma *vma);
 
+/* PROCMAP_QUERY when the kernel has it (tests turn it off to exercise the maps parser). */
+extern bool sgx_vma_use_procmap_query;
+
 /* For tests: is a file mapping of path on device major:minor VM_MAYEXEC? */
 bool sgx_file_mapping_mayexec(unsigned int major, unsigned int minor, const char *path);
 
