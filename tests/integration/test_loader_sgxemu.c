@@ -179,11 +179,39 @@ static void test_wrong_measurement_refused(void **state)
 	free(sig);
 }
 
+/* The build's own artefacts: test_enclave.sgxs with the .sig beside it (found by the loader). */
+static void test_load_build_image(void **state)
+{
+	struct sgxemu_load_params p = { 0 };
+	struct emu_ctx ctx = { 0 };
+	struct sgxemu_enclave *e;
+	char err[512];
+
+	p.ops = &emu_ops;
+	p.ops_ctx = &ctx;
+	p.sgxs_path = SGXEMU_BUILD_DIR "/enclave/test_enclave.sgxs";
+	if (sgxemu_enclave_load(&p, &e, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(e->nr_tcs, 4);
+	assert_int_equal(e->miscselect, SGX_MISC_EXINFO);
+	assert_true(e->has_layout);
+	assert_int_equal(e->heap_size, 2 << 20);
+	assert_true(e->free_size >= 8 << 20);
+	sgxemu_enclave_unload(e);
+
+	p.sig_path = SGXEMU_BUILD_DIR "/enclave/test_enclave-noexinfo.sig";
+	if (sgxemu_enclave_load(&p, &e, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(e->miscselect, 0);
+	sgxemu_enclave_unload(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load_through_sgxemu),
 		cmocka_unit_test(test_wrong_measurement_refused),
+		cmocka_unit_test(test_load_build_image),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
