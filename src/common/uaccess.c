@@ -2,14 +2,49 @@
 #include "common/uaccess.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+/*
+ * Our pid, for process_vm_readv/writev on ourselves. getpid() is a system call (glibc stopped
+ * caching it), which would double the cost of every copy; but a cached pid must never survive a
+ * fork, or the child would read its parent's memory. So the cache lives in a MADV_WIPEONFORK
+ * page: any fork (pthread_atfork or not, even a raw clone) gives the child a zeroed page, and the
+ * next copy asks the kernel again. CLONE_VM children (threads, vfork) share the page and the
+ * address space, so the cached pid reads the right memory for them too.
+ */
+static pid_t *pid_cache;
+static pthread_once_t pid_cache_once = PTHREAD_ONCE_INIT;
+
+static void pid_cache_init(void)
+{
+	void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (page == MAP_FAILED)
+		return;
+	if (madvise(page, 4096, MADV_WIPEONFORK)) {
+		munmap(page, 4096); /* kernel too old: no cache, getpid() every time */
+		return;
+	}
+	pid_cache = page;
+}
+
 static pid_t sgx_self_pid(void)
 {
-	/* getpid() is cached by neither glibc nor us: fork must see the child's pid. */
-	return getpid();
+	pid_t pid;
+
+	pthread_once(&pid_cache_once, pid_cache_init);
+	if (!pid_cache)
+		return getpid();
+	pid = __atomic_load_n(pid_cache, __ATOMIC_RELAXED);
+	if (!pid) {
+		pid = getpid();
+		__atomic_store_n(pid_cache, pid, __ATOMIC_RELAXED);
+	}
+	return pid;
 }
 
 int sgx_copy_from_user(void *dst, uint64_t src, size_t n)

@@ -79,6 +79,12 @@ struct sgx_frame {
 	 * frame stored in a slice, that slice (so storage outlives nothing that points into it).
 	 */
 	struct sgx_slice *slice;
+	/*
+	 * Content generation: bumped whenever the frame gets new contents other than by enclave
+	 * code (attach, detach, EDBGWR), so that a copy tagged with it (the LP's EADD buffer) is
+	 * known to still be the page.
+	 */
+	uint64_t gen;
 	/* SECS frames: "SECS busy" try-locks of ref §3 (EADD/EEXTEND/EINIT; ETRACK). */
 	uint32_t measure_lock;
 	uint32_t track_lock;
@@ -139,6 +145,14 @@ struct sgx_lp {
 	 * failing its MAC loads nothing; EWB encrypts into it before the ciphertext goes out.
 	 */
 	uint8_t page_buf[4096];
+	/*
+	 * The page the last EADD on this LP wrote (encls_build.c), tagged with its frame (index + 1,
+	 * 0 for none) and that frame's gen: the kernel EEXTENDs a page right after adding it, and
+	 * hashing this copy spares a page fault on the storage for every measured page.
+	 */
+	uint8_t eadd_buf[4096] __attribute__((aligned(64)));
+	uint64_t eadd_buf_frame;
+	uint64_t eadd_buf_gen;
 	/* Paging crypto contexts, keyed once per power cycle (never per page). */
 	EVP_CIPHER_CTX *gcm_enc;
 	EVP_CIPHER_CTX *gcm_dec;
@@ -273,6 +287,17 @@ void sgx_frame_detach(struct sgx_cpu *cpu, uint64_t index);
  * does not map the page in the CPU's view; -1 if the frame has no storage attached.
  */
 int sgx_frame_storage(struct sgx_cpu *cpu, uint64_t index, uint64_t *offset);
+/*
+ * Writes a whole page of contents into an attached frame's storage with pwrite, so that the
+ * page-cache page is filled without a page fault on the CPU's mapping (a fault costs several times
+ * a 4 KiB write on a virtual machine). Returns 0, or -1 if the storage cannot take it.
+ */
+int sgx_frame_write(struct sgx_cpu *cpu, uint64_t index, const void *src);
+/* The frame's contents changed in place (EDBGWR): copies tagged with the old gen are stale. */
+static inline void sgx_frame_touch(struct sgx_cpu *cpu, uint64_t index)
+{
+	__atomic_add_fetch(&cpu->frames[index].gen, 1, __ATOMIC_RELEASE);
+}
 /* The frame's 4 KiB in the CPU's view (valid frames only). */
 static inline uint8_t *sgx_frame_kva(struct sgx_cpu *cpu, uint64_t index)
 {

@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "common/uaccess.h"
 #include "cpu/cpu_internal.h"
 
 #define ALIGNED(x, a) (((x) & ((a)-1)) == 0)
@@ -182,8 +183,8 @@ int sgx_eadd(struct sgx_lp *lp, uint64_t pageinfo_addr, sgx_paddr_t page_pa)
 	struct sgx_secs *secs;
 	uint64_t index, secs_index, flags;
 	unsigned int type;
-	uint8_t contents[SGX_PAGE_SIZE] __attribute__((aligned(64)));
-	uint8_t *kva;
+	bool have_contents;
+	uint8_t *contents;
 	int ret;
 
 	/* 1 */
@@ -202,10 +203,23 @@ int sgx_eadd(struct sgx_lp *lp, uint64_t pageinfo_addr, sgx_paddr_t page_pa)
 	ret = sgx_encls_epc(lp, pginfo.secs, &secs_index);
 	if (ret)
 		return ret;
+	/*
+	 * 3 and 6 in one system call when both operands can be read (always, for a sane caller);
+	 * otherwise each is read again where the SDM reads it, so that the right one faults in the
+	 * right order. Reading the source early is not observable: nothing is committed until 12.
+	 */
+	lp->eadd_buf_frame = 0;
+	contents = lp->eadd_buf;
+	have_contents = !sgx_copy_from_user_vec(
+		(const struct sgx_uiov[]){ { &secinfo, pginfo.metadata, sizeof(secinfo) },
+					   { contents, pginfo.contents, SGX_PAGE_SIZE } },
+		2);
 	/* 3 */
-	ret = sgx_encls_read(lp, &secinfo, pginfo.metadata, sizeof(secinfo));
-	if (ret)
-		return ret;
+	if (!have_contents) {
+		ret = sgx_encls_read(lp, &secinfo, pginfo.metadata, sizeof(secinfo));
+		if (ret)
+			return ret;
+	}
 	type = sgx_secinfo_page_type(secinfo.flags);
 	if (sgx_secinfo_reserved_set(&secinfo) ||
 	    (type != SGX_PAGE_TYPE_REG && type != SGX_PAGE_TYPE_TCS))
@@ -230,9 +244,11 @@ int sgx_eadd(struct sgx_lp *lp, uint64_t pageinfo_addr, sgx_paddr_t page_pa)
 	}
 	secs = sgx_secs_page(cpu, secs_index);
 	/* 6 */
-	ret = sgx_encls_read(lp, contents, pginfo.contents, SGX_PAGE_SIZE);
-	if (ret)
-		goto unlock_secs;
+	if (!have_contents) {
+		ret = sgx_encls_read(lp, contents, pginfo.contents, SGX_PAGE_SIZE);
+		if (ret)
+			goto unlock_secs;
+	}
 	/* 7 */
 	flags = secinfo.flags;
 	if (type == SGX_PAGE_TYPE_TCS && !tcs_valid((const struct sgx_tcs *)contents,
@@ -259,12 +275,6 @@ int sgx_eadd(struct sgx_lp *lp, uint64_t pageinfo_addr, sgx_paddr_t page_pa)
 		ret = sgx_encls_gp(lp);
 		goto unlock_measure;
 	}
-	kva = sgx_frame_attach_child(cpu, index, secs_index, pginfo.addr);
-	if (!kva) {
-		/* No host memory for the enclave's storage: the closest architectural answer. */
-		ret = sgx_encls_gp(lp);
-		goto unlock_measure;
-	}
 
 	sgx_cpu_pause(cpu, SGX_LEAF_CLASS_ENCLS, EADD, page_pa);
 
@@ -278,7 +288,15 @@ int sgx_eadd(struct sgx_lp *lp, uint64_t pageinfo_addr, sgx_paddr_t page_pa)
 		tcs->aep = 0;
 		tcs->state = 0;
 	}
-	memcpy(kva, contents, SGX_PAGE_SIZE);
+	if (!sgx_frame_attach_child(cpu, index, secs_index, pginfo.addr) ||
+	    sgx_frame_write(cpu, index, contents)) {
+		/* No host memory for the enclave's storage: the closest architectural answer. */
+		sgx_frame_detach(cpu, index);
+		ret = sgx_encls_gp(lp);
+		goto unlock_measure;
+	}
+	lp->eadd_buf_frame = index + 1;
+	lp->eadd_buf_gen = __atomic_load_n(&cpu->frames[index].gen, __ATOMIC_ACQUIRE);
 	/* 11 */
 	hidden = sgx_secs_hidden(cpu, secs_index);
 	sgx_measure_eadd(&hidden->measurement, pginfo.addr - secs->base, flags);
@@ -309,6 +327,7 @@ int sgx_eextend(struct sgx_lp *lp, sgx_paddr_t secs_pa, sgx_paddr_t chunk_pa)
 	struct sgx_cpu *cpu = lp->cpu;
 	uint64_t secs_index, index, offset;
 	struct sgx_frame *secs_frame;
+	const uint8_t *page;
 	struct sgx_epcm_entry *e;
 	struct sgx_secs *secs;
 	int ret;
@@ -349,9 +368,15 @@ int sgx_eextend(struct sgx_lp *lp, sgx_paddr_t secs_pa, sgx_paddr_t chunk_pa)
 
 	sgx_cpu_pause(cpu, SGX_LEAF_CLASS_ENCLS, EEXTEND, chunk_pa & ~(SGX_PAGE_SIZE - 1));
 
+	/* The page as this LP's last EADD wrote it, if it still is that; else the storage. */
+	if (lp->eadd_buf_frame == index + 1 &&
+	    lp->eadd_buf_gen == __atomic_load_n(&cpu->frames[index].gen, __ATOMIC_ACQUIRE))
+		page = lp->eadd_buf;
+	else
+		page = sgx_frame_kva(cpu, index);
 	offset = e->linaddr - secs->base + (chunk_pa & (SGX_PAGE_SIZE - 1));
 	sgx_measure_eextend(&sgx_secs_hidden(cpu, secs_index)->measurement, offset,
-			    sgx_frame_kva(cpu, index) + (chunk_pa & (SGX_PAGE_SIZE - 1)));
+			    page + (chunk_pa & (SGX_PAGE_SIZE - 1)));
 	ret = 0;
 
 unlock_measure:

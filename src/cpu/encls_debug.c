@@ -97,6 +97,7 @@ int sgx_edbgwr(struct sgx_lp *lp, sgx_paddr_t addr, uint64_t data)
 	if (ret)
 		return ret;
 	memcpy(sgx_frame_kva(cpu, index) + (addr & (SGX_PAGE_SIZE - 1)), &data, sizeof(data));
+	sgx_frame_touch(cpu, index);
 	sgx_page_unlock_shared(cpu, index);
 	return 0;
 }

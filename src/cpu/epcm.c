@@ -170,6 +170,7 @@ uint8_t *sgx_frame_attach_child(struct sgx_cpu *cpu, uint64_t index, uint64_t se
 	struct sgx_slice *slice;
 	uint64_t offset = linaddr - sgx_secs_page(cpu, secs_index)->base;
 
+	sgx_frame_touch(cpu, index);
 	if (f->bound_kva)
 		return f->kva = f->bound_kva;
 	slice = secs_frame_slice(cpu, secs_index);
@@ -184,10 +185,25 @@ uint8_t *sgx_frame_attach_pool(struct sgx_cpu *cpu, uint64_t index)
 {
 	struct sgx_frame *f = &cpu->frames[index];
 
+	sgx_frame_touch(cpu, index);
 	if (f->bound_kva)
 		return f->kva = f->bound_kva;
 	f->kva = cpu->pool_kva + (index << SGX_PAGE_SHIFT);
 	return f->kva;
+}
+
+int sgx_frame_write(struct sgx_cpu *cpu, uint64_t index, const void *src)
+{
+	uint64_t offset;
+	int fd = sgx_frame_storage(cpu, index, &offset);
+
+	if (fd >= 0 && pwrite(fd, src, SGX_PAGE_SIZE, (off_t)offset) == (ssize_t)SGX_PAGE_SIZE)
+		return 0;
+	if (!cpu->frames[index].kva)
+		return -1;
+	/* Not a file we can write to (or it refused): through the mapping, as a last resort. */
+	memcpy(cpu->frames[index].kva, src, SGX_PAGE_SIZE);
+	return 0;
 }
 
 static void punch(int fd, uint64_t offset)
@@ -214,6 +230,7 @@ void sgx_frame_detach(struct sgx_cpu *cpu, uint64_t index)
 		sgx_slice_put(f->slice);
 	f->slice = NULL;
 	f->kva = NULL;
+	sgx_frame_touch(cpu, index);
 }
 
 /*

@@ -38,6 +38,8 @@
  *      RBX alignment #GP / not EPC #PF; RCX 256-alignment #GP / not EPC #PF  eextend_operands
  *      page in use #GP; invalid or not REG/TCS #PF(RCX); wrong SECS #GP      eextend_page_checks
  *      measurement busy / initialized #GP; effects                         eextend_measurement
+ *      hashes the page as it is now (EDBGWR, other LP, reused frame)       eextend_current_contents,
+ *                                                                          eextend_after_reuse
  *   EREMOVE
  *      alignment #GP, not EPC #PF, in use #GP, invalid: success            eremove_basics
  *      VA page                                                             eremove_va
@@ -986,6 +988,74 @@ static void test_eextend_measurement(void **state)
 	fixture_enclave_destroy(&e);
 }
 
+/*
+ * EEXTEND hashes the page as it is now: right after EADD (the LP's copy of it), from another LP
+ * (the storage), and after a debugger changed it (EDBGWR), never a stale copy.
+ */
+static void test_eextend_current_contents(void **state)
+{
+	struct sgx_lp *other = sgx_cpu_get_lp_id(f->cpu, 1);
+	struct sgx_measurement expect;
+	static uint8_t page[4096];
+	sgx_paddr_t reg;
+	uint8_t a[32], b[32];
+
+	new_enclave();
+	assert_int_equal(fixture_eadd(&e, 0x4000, REG_RW, fixture_data_page, false), 0);
+	reg = fixture_page_frame(&e, 0x4000);
+	memcpy(page, fixture_data_page, sizeof(page));
+	expect = fixture_hidden(&e)->measurement;
+
+	fixture_assert_ok(lp(), __eextend(lp(), e.secs, reg));
+	sgx_measure_eextend(&expect, 0x4000, page);
+	fixture_assert_ok(other, __eextend(other, e.secs, reg + 0x100));
+	sgx_measure_eextend(&expect, 0x4100, page + 0x100);
+	fixture_assert_ok(lp(), __edbgwr(lp(), reg + 0x200, 0x1122334455667788ULL));
+	memcpy(page + 0x200, &(uint64_t){ 0x1122334455667788ULL }, 8);
+	fixture_assert_ok(lp(), __eextend(lp(), e.secs, reg + 0x200));
+	sgx_measure_eextend(&expect, 0x4200, page + 0x200);
+	fixture_assert_ok(other, __edbgwr(other, reg + 0x300, 0x99));
+	memcpy(page + 0x300, &(uint64_t){ 0x99 }, 8);
+	fixture_assert_ok(lp(), __eextend(lp(), e.secs, reg + 0x300));
+	sgx_measure_eextend(&expect, 0x4300, page + 0x300);
+
+	sgx_measure_final(&expect, a);
+	sgx_measure_final(&fixture_hidden(&e)->measurement, b);
+	assert_memory_equal(a, b, 32);
+	sgx_cpu_put_lp(other);
+	fixture_enclave_destroy(&e);
+}
+
+/* A frame reused by another EADD: EEXTEND hashes the new page, not the old one's copy. */
+static void test_eextend_after_reuse(void **state)
+{
+	struct sgx_measurement expect;
+	sgx_paddr_t reg;
+	uint8_t a[32], b[32];
+
+	new_enclave();
+	assert_int_equal(fixture_eadd(&e, 0x4000, REG_RW, fixture_data_page, false), 0);
+	reg = fixture_page_frame(&e, 0x4000);
+	fixture_assert_ok(lp(), __eremove(lp(), reg));
+	/* The same frame again, at another address, through another LP's EADD path. */
+	{
+		struct sgx_lp *other = sgx_cpu_get_lp_id(f->cpu, 1);
+
+		eadd_operands(0x6000, REG_RW);
+		memcpy(page_src, fixture_code_page, sizeof(page_src));
+		fixture_assert_ok(other, sgx_encls(other, EADD, PTR(pageinfo_buf), reg, 0, NULL));
+		sgx_cpu_put_lp(other);
+	}
+	expect = fixture_hidden(&e)->measurement;
+	fixture_assert_ok(lp(), __eextend(lp(), e.secs, reg));
+	sgx_measure_eextend(&expect, 0x6000, fixture_code_page);
+	sgx_measure_final(&expect, a);
+	sgx_measure_final(&fixture_hidden(&e)->measurement, b);
+	assert_memory_equal(a, b, 32);
+	e.pages[0].offset = 0x6000;
+	fixture_enclave_destroy(&e);
+}
+
 /* --- EREMOVE --------------------------------------------------------------------------------- */
 
 static void test_eremove_basics(void **state)
@@ -1151,6 +1221,8 @@ int main(void)
 		T(eextend_operands),
 		T(eextend_page_checks),
 		T(eextend_measurement),
+		T(eextend_current_contents),
+		T(eextend_after_reuse),
 		T(eremove_basics),
 		T(eremove_va),
 		T(eremove_secs),
