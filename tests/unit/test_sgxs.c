@@ -373,6 +373,70 @@ static void test_file_source_matches_memory(void **state)
 	assert_string_equal(err, "cannot open /nonexistent.sgxs: No such file or directory");
 }
 
+/*
+ * Measured and unmeasured chunks mixed at random, in random order, over a few MiB (many
+ * hash-ahead windows): MRENCLAVE through memory and through a file is SHA-256 of the same
+ * stream with the UNMEASRD records left out.
+ */
+static void test_random_mix_of_unmeasured(void **state)
+{
+	char path[] = "/tmp/sgxemu-test-sgxs-XXXXXX", err[256];
+	uint8_t from_mem[32], from_file[32], want[32];
+	struct stream full, measured;
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	FILE *f;
+	int fd;
+
+	memset(&full, 0, sizeof(full));
+	memset(&measured, 0, sizeof(measured));
+	ecreate(&full, 1, 0x1000000);
+	ecreate(&measured, 1, 0x1000000);
+	for (uint64_t page = 0; page < 0x800000; page += 0x1000) {
+		uint8_t order[16];
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		if (x % 5 == 0)
+			continue; /* a hole */
+		eadd(&full, page, 0x203);
+		eadd(&measured, page, 0x203);
+		for (int i = 0; i < 16; i++)
+			order[i] = (uint8_t)i;
+		for (int i = 15; i > 0; i--) { /* shuffle the chunk order */
+			int j = (int)((x >> (i * 3)) % (uint64_t)(i + 1));
+			uint8_t t = order[i];
+
+			order[i] = order[j];
+			order[j] = t;
+		}
+		for (int i = 0; i < 16; i++) {
+			uint64_t chunk = page + order[i] * 256ULL;
+			unsigned int what = (unsigned int)((x >> (2 * i)) & 7);
+
+			if (what == 0) {
+				unmeasrd(&full, chunk, (uint8_t)i);
+			} else if (what != 1) {
+				eextend(&full, chunk, (uint8_t)(what + i));
+				eextend(&measured, chunk, (uint8_t)(what + i));
+			}
+		}
+	}
+	sha256(measured.p, measured.len, want);
+	assert_int_equal(
+		sgxemu_sgxs_measure_mem(full.p, full.len, from_mem, NULL, err, sizeof(err)), 0);
+	assert_memory_equal(from_mem, want, 32);
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "wb");
+	assert_int_equal(fwrite(full.p, 1, full.len, f), full.len);
+	fclose(f);
+	assert_int_equal(sgxemu_sgxs_measure_file(path, from_file, NULL, err, sizeof(err)), 0);
+	assert_memory_equal(from_file, want, 32);
+	unlink(path);
+	free(full.p);
+	free(measured.p);
+}
+
 static void test_failure_is_sticky(void **state)
 {
 	static struct sgxemu_sgxs_page page;
@@ -836,6 +900,7 @@ int main(void)
 		cmocka_unit_test(test_pages_masks_and_contents),
 		cmocka_unit_test(test_unmeasured_and_chunk_order),
 		cmocka_unit_test(test_file_source_matches_memory),
+		cmocka_unit_test(test_random_mix_of_unmeasured),
 		cmocka_unit_test(test_failure_is_sticky),
 		cmocka_unit_test(test_empty_stream),
 		cmocka_unit_test(test_truncated_first_header),
