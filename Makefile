@@ -33,6 +33,16 @@ test-tsan:
 	$(MAKE) build BUILD=build-tsan CMAKE_FLAGS="-DSGXEMU_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug"
 	cd build-tsan && ctest -j $(JOBS) $(CTEST_FLAGS) -L concurrent
 
+# libFuzzer targets (clang, ASan+UBSan) in build-fuzz, each run for FUZZ_TIME seconds.
+FUZZ_TIME ?= 60
+fuzz:
+	@bash scripts/setup.sh
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSGXEMU_FUZZ=ON \
+		-DSGXEMU_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug \
+		-DSGXEMU_WERROR=OFF
+	cmake --build build-fuzz --target fuzzers -j $(JOBS)
+	bash scripts/fuzz.sh build-fuzz $(FUZZ_TIME)
+
 demo: build
 	@bash scripts/demo.sh $(BUILD)
 
