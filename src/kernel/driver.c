@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <sgxemu/sgxemu.h>
@@ -25,6 +26,20 @@
 
 #define SGX_DEV_ENCLAVE "/dev/sgx_enclave"
 #define SGX_DEV_PROVISION "/dev/sgx_provision"
+
+/*
+ * The real close(2) and ioctl(2), as system calls: the compat layer interposes the libc symbols
+ * and routes them here, so calling them back through libc would come straight back.
+ */
+static int sgx_sys_close(int fd)
+{
+	return (int)syscall(SYS_close, fd);
+}
+
+static int sgx_sys_ioctl(int fd, unsigned long request, unsigned long arg)
+{
+	return (int)syscall(SYS_ioctl, fd, request, arg);
+}
 
 /*
  * An open device file: the kernel's struct file. Identified by the inode of its memfd; the
@@ -66,7 +81,7 @@ static void sgx_file_put(struct sgx_file *file)
 	/* release(): the file's own enclave reference (mappings hold theirs). */
 	if (encl)
 		sgx_encl_put(encl);
-	close(file->hidden_fd);
+	sgx_sys_close(file->hidden_fd);
 	free(file);
 }
 
@@ -229,8 +244,8 @@ static int sgx_file_install(struct sgx_platform *platform, enum sgx_file_type ty
 
 err_close:
 	if (file->hidden_fd >= 0)
-		close(file->hidden_fd);
-	close(fd);
+		sgx_sys_close(file->hidden_fd);
+	sgx_sys_close(fd);
 err_free:
 	free(file);
 	return ret;
@@ -334,11 +349,11 @@ int sgxemu_close(int fd)
 	int ret;
 
 	if (!file)
-		return close(fd);
+		return sgx_sys_close(fd);
 
 	/* The table lock makes "close, then look for other descriptors" one step for closers. */
 	pthread_mutex_lock(&sgx_files.lock);
-	ret = close(fd);
+	ret = sgx_sys_close(fd);
 	if (!ret && !sgx_file_open_elsewhere(file) && file->link.le_prev) {
 		LIST_REMOVE(file, link);
 		file->link.le_prev = NULL;
@@ -368,7 +383,7 @@ static long sgx_file_ioctl(struct sgx_file *file, int fd, unsigned int cmd, unsi
 	case FIONCLEX:
 	case FIONBIO:
 	case FIOASYNC:
-		return ioctl(fd, cmd, arg) ? -errno : 0;
+		return sgx_sys_ioctl(fd, cmd, arg) ? -errno : 0;
 	default:
 		break;
 	}
@@ -413,7 +428,7 @@ int sgxemu_ioctl(int fd, unsigned long request, ...)
 		if (errno == EBADF)
 			return -1;
 		/* Not a device of ours: the real system call. */
-		return ioctl(fd, request, arg);
+		return sgx_sys_ioctl(fd, request, arg);
 	}
 	/* The kernel's ioctl command is an unsigned int; the upper bits of request are dropped. */
 	ret = sgx_file_ioctl(file, fd, (unsigned int)request, arg);

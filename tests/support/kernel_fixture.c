@@ -218,8 +218,8 @@ EVP_PKEY *kfix_second_key(void)
 
 void *kfix_edge(size_t n)
 {
-	uint8_t *map = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-			    0);
+	uint8_t *map =
+		mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	assert_true(map != MAP_FAILED);
 	assert_true(n <= 4096);
@@ -249,8 +249,8 @@ void kfix_hog_epc(struct sgx_platform *platform, uint64_t leave, struct kfix_hog
 	hog->pages = calloc(n - leave + 1, sizeof(*hog->pages));
 	assert_non_null(hog->pages);
 	while (kfix_free_pages(platform) > leave) {
-		struct sgx_epc_page *page = sgx_alloc_epc_page(platform, hog, SGX_EPC_OWNER_TEST,
-							       false);
+		struct sgx_epc_page *page =
+			sgx_alloc_epc_page(platform, hog, SGX_EPC_OWNER_TEST, false);
 
 		assert_false(IS_ERR(page));
 		hog->pages[hog->nr++] = page;

@@ -64,7 +64,7 @@ int kfix_ioctl(int fd, unsigned long request, void *arg);
 struct kfix_enclave {
 	struct sgx_platform *platform;
 	int fd;
-	struct sgx_secs secs; /* CREATE takes it at any alignment */
+	struct sgx_secs secs;		    /* CREATE takes it at any alignment */
 	struct sgx_measurement measurement; /* the blocks the CPU hashes, on the side */
 	struct sgxemu_sign_fields fields;   /* tests may edit them before kfix_sign */
 	struct sgx_sigstruct sigstruct;
