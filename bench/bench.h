@@ -41,4 +41,11 @@ double bench_now(void);
 void bench_best_of(unsigned int rounds, void (*fn)(void *), void (*limit_fn)(void *), void *arg,
 		   double *fn_seconds, double *limit_seconds);
 
+/*
+ * The same on this thread's CPU time (user + system), for figures that are single-threaded
+ * computation on both sides: on a loaded machine, time spent descheduled is not the code's.
+ */
+void bench_best_of_cpu(unsigned int rounds, void (*fn)(void *), void (*limit_fn)(void *), void *arg,
+		       double *fn_seconds, double *limit_seconds);
+
 #endif /* SGXEMU_BENCH_H */
