@@ -229,8 +229,8 @@ int sgx_einit(struct sgx_lp *lp, uint64_t sigstruct_addr, sgx_paddr_t secs_pa, u
 	/* The fixed top of EM: the signature check above proved EM starts with it. */
 	memcpy(hidden->padding, sgx_pkcs1_sha256_padding, sizeof(hidden->padding));
 	/* Everything above is visible before INIT is (EENTER on another thread reads it first). */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	secs->attributes.flags |= SGX_ATTR_INIT;
+	__atomic_fetch_or((uint64_t *)((uint8_t *)secs + offsetof(struct sgx_secs, attributes)),
+			  SGX_ATTR_INIT, __ATOMIC_RELEASE);
 	ret = 0;
 
 unlock_measure:

@@ -172,10 +172,12 @@ int sgx_emodpr(struct sgx_lp *lp, uint64_t secinfo_addr, sgx_paddr_t page_pa)
 
 	sgx_cpu_pause(cpu, SGX_LEAF_CLASS_ENCLS, EMODPR, page_pa);
 
-	e->state |= SGX_EPCM_PR;
-	e->rwx &= (uint8_t)perm;
-	/* After the restriction: a stamp taken before it could let EACCEPT pass too early. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&e->rwx, e->rwx & (uint8_t)perm, __ATOMIC_RELAXED);
+	/*
+	 * The stamp is taken after the restriction is visible (a seq_cst read-modify-write is a full
+	 * barrier): a stamp from before it could let tracking, and so EACCEPT, complete too early.
+	 */
+	__atomic_fetch_or(&e->state, SGX_EPCM_PR, __ATOMIC_SEQ_CST);
 	e->bepoch = owner_epoch(cpu, e);
 	ret = 0;
 unlock:
@@ -230,10 +232,11 @@ int sgx_emodt(struct sgx_lp *lp, uint64_t secinfo_addr, sgx_paddr_t page_pa)
 
 	sgx_cpu_pause(cpu, SGX_LEAF_CLASS_ENCLS, EMODT, page_pa);
 
-	e->state = (uint8_t)((e->state & ~SGX_EPCM_PR) | SGX_EPCM_MODIFIED);
-	e->rwx = 0;
-	e->page_type = (uint8_t)type;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&e->rwx, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->page_type, (uint8_t)type, __ATOMIC_RELAXED);
+	/* As EMODPR: the stamp after the change is visible (seq_cst exchange, a full barrier). */
+	__atomic_exchange_n(&e->state, (uint8_t)((e->state & ~SGX_EPCM_PR) | SGX_EPCM_MODIFIED),
+			    __ATOMIC_SEQ_CST);
 	e->bepoch = owner_epoch(cpu, e);
 	ret = 0;
 unlock:
