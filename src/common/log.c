@@ -62,7 +62,7 @@ bool sgx_log_parse_level(const char *text, enum sgx_log_level *level)
 	return true;
 }
 
-void sgx_vlog(enum sgx_log_level level, const char *fmt, va_list ap)
+static void vlog(enum sgx_log_level level, bool may_block, const char *fmt, va_list ap)
 {
 	struct sgx_log_entry *entry;
 	char line[SGX_LOG_LINE_MAX + 1];
@@ -74,13 +74,15 @@ void sgx_vlog(enum sgx_log_level level, const char *fmt, va_list ap)
 	if ((size_t)len > sizeof(line) - 2)
 		len = sizeof(line) - 2;
 
-	pthread_mutex_lock(&sgx_log_state.lock);
-	entry = &sgx_log_state.ring[sgx_log_state.next_seq % SGX_LOG_RING_ENTRIES];
-	entry->seq = sgx_log_state.next_seq++;
-	entry->level = level;
-	memcpy(entry->text, line, (size_t)len);
-	entry->text[len < SGX_LOG_LINE_MAX ? len : SGX_LOG_LINE_MAX - 1] = '\0';
-	pthread_mutex_unlock(&sgx_log_state.lock);
+	if (may_block ? !pthread_mutex_lock(&sgx_log_state.lock)
+		      : !pthread_mutex_trylock(&sgx_log_state.lock)) {
+		entry = &sgx_log_state.ring[sgx_log_state.next_seq % SGX_LOG_RING_ENTRIES];
+		entry->seq = sgx_log_state.next_seq++;
+		entry->level = level;
+		memcpy(entry->text, line, (size_t)len);
+		entry->text[len < SGX_LOG_LINE_MAX ? len : SGX_LOG_LINE_MAX - 1] = '\0';
+		pthread_mutex_unlock(&sgx_log_state.lock);
+	}
 
 	if (level > sgx_log_get_level())
 		return;
@@ -88,6 +90,20 @@ void sgx_vlog(enum sgx_log_level level, const char *fmt, va_list ap)
 	line[len] = '\n';
 	if (write(STDERR_FILENO, line, (size_t)len + 1) < 0)
 		return;
+}
+
+void sgx_vlog(enum sgx_log_level level, const char *fmt, va_list ap)
+{
+	vlog(level, true, fmt, ap);
+}
+
+void sgx_log_atomic(enum sgx_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, false, fmt, ap);
+	va_end(ap);
 }
 
 void sgx_log(enum sgx_log_level level, const char *fmt, ...)

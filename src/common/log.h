@@ -27,6 +27,13 @@ bool sgx_log_parse_level(const char *text, enum sgx_log_level *level);
 
 __attribute__((format(printf, 2, 3))) void sgx_log(enum sgx_log_level level, const char *fmt, ...);
 void sgx_vlog(enum sgx_log_level level, const char *fmt, va_list ap);
+/*
+ * For code that runs in a signal handler (the ENCLU/AEX path): never waits for the ring's lock,
+ * which another thread may hold. If the lock is busy the message goes to stderr only (one
+ * write(2)) and misses the ring. No allocation.
+ */
+__attribute__((format(printf, 2, 3))) void sgx_log_atomic(enum sgx_log_level level, const char *fmt,
+							  ...);
 
 /* The ring: every message gets a sequence number; readers ask for what came after theirs. */
 uint64_t sgx_log_seq(void);
@@ -49,6 +56,14 @@ size_t sgx_log_count_since(uint64_t seq, const char *needle);
 		static int __warned;                                                             \
 		if (!__atomic_exchange_n(&__warned, 1, __ATOMIC_RELAXED))                        \
 			pr_warn(fmt, ##__VA_ARGS__);                                             \
+	} while (0)
+
+/* pr_warn_once for signal-handler context (see sgx_log_atomic). */
+#define pr_warn_once_atomic(fmt, ...)                                                            \
+	do {                                                                                     \
+		static int __warned;                                                             \
+		if (!__atomic_exchange_n(&__warned, 1, __ATOMIC_RELAXED))                        \
+			sgx_log_atomic(SGX_LOG_WARNING, "sgx: " fmt, ##__VA_ARGS__);             \
 	} while (0)
 
 #endif /* SGXEMU_COMMON_LOG_H */

@@ -461,6 +461,11 @@ struct sgx_keydep {
 
 /* key = AES-128-CMAC(root key, KEYDEPENDENCIES) */
 void sgx_derive_key(const struct sgx_cpu *cpu, const struct sgx_keydep *dep, uint8_t key[16]);
+/*
+ * Fetches OpenSSL's CMAC once for the process. sgx_cmac does it on first use anyway; calling this
+ * early (sgx_tlp_init does) keeps the provider lookup out of the signal path of EREPORT/EGETKEY.
+ */
+void sgx_keys_init(void);
 /* AES-128-CMAC with OpenSSL; used by key derivation, EREPORT and EINITTOKEN MACs. */
 void sgx_cmac(const uint8_t key[16], const void *data, size_t len, uint8_t mac[16]);
 

@@ -17,6 +17,7 @@ void sgx_tlp_init(struct sgx_tlp *tlp, struct sgx_cpu *cpu)
 {
 	memset(tlp, 0, sizeof(*tlp));
 	tlp->cpu = cpu;
+	sgx_keys_init();
 }
 
 int enclu_walk(struct sgx_cpu *cpu, uint64_t la, unsigned int access, bool check_perm,

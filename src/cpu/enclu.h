@@ -7,8 +7,14 @@
  *
  * Every host thread that enters an enclave is one logical processor for ENCLU: a struct sgx_tlp,
  * which the runtime embeds in its per-thread record (allocated up front, so that the signal path
- * never allocates). None of these functions allocates, takes a blocking lock, or touches TLS:
- * they run inside signal handlers on sgxemu's alternate stack.
+ * never allocates). None of these functions takes a blocking lock or touches TLS, and their stack
+ * frames are small: they run inside signal handlers on sgxemu's alternate stack. The only
+ * allocation is OpenSSL's CMAC context in EREPORT and EGETKEY, synchronous traps of enclave code,
+ * which holds no malloc or OpenSSL lock.
+ *
+ * Not implemented, hence not advertised in CPUID: AEX-Notify (TCS.FLAGS bit 1 is reserved, so
+ * EENTER/ERESUME #GP on it), EDECCSSA and EVERIFYREPORT2 (undefined leaves: #GP), CET. A 64-bit
+ * process only runs 64-bit enclaves: EENTER of a MODE64BIT = 0 enclave is #GP.
  */
 #ifndef SGXEMU_CPU_ENCLU_H
 #define SGXEMU_CPU_ENCLU_H
@@ -85,12 +91,14 @@ struct sgx_tlp {
 void sgx_tlp_init(struct sgx_tlp *tlp, struct sgx_cpu *cpu);
 
 /*
- * Executes the ENCLU at regs->rip with leaf EAX on this thread. On success returns 0 and the
- * registers hold the architectural result: EENTER/ERESUME leave RIP inside the enclave (and the
- * FS/GS bases the enclave gets), EEXIT leaves RIP = RBX outside with the FS/GS bases
- * saved at entry restored, other leaves advance RIP by 3 (the length
- * of ENCLU). On a fault returns -1 with *fault filled and the registers unchanged; the runtime then
- * raises it (in enclave mode: AEX first).
+ * Executes the ENCLU at regs->rip with leaf EAX on this thread. xs is the thread's extended
+ * state: EENTER and ERESUME need it (XCR0, and ERESUME's XRSTOR into the image); EEXIT only looks
+ * for live state outside XFRM and the other leaves ignore it, so those accept NULL. On success
+ * returns 0 and the registers hold the architectural result: EENTER/ERESUME leave RIP inside the
+ * enclave (and the FS/GS bases the enclave gets), EEXIT leaves RIP = RBX outside with the FS/GS
+ * bases saved at entry restored, other leaves advance RIP by 3 (the length of ENCLU). On a fault
+ * returns -1 with *fault filled and the registers (and xs) unchanged; the runtime then raises it
+ * (in enclave mode: AEX first).
  */
 int sgx_enclu(struct sgx_tlp *tlp, struct sgx_regs *regs, struct sgx_xstate *xs,
 	      struct sgx_fault *fault);
@@ -99,8 +107,14 @@ int sgx_enclu(struct sgx_tlp *tlp, struct sgx_regs *regs, struct sgx_xstate *xs,
  * Asynchronous exit: `ex` happened at regs while in enclave mode. Saves GPRs, RIP, RFLAGS, FS/GS
  * base and the XFRM components into the current SSA frame, writes EXITINFO (and EXINFO if
  * MISCSELECT asks), loads the synthetic state (RAX = ERESUME, RBX = TCS, RCX = RIP = AEP, URSP/URBP,
- * zeros, XFRM state to INIT), CSSA++, and leaves enclave mode. For #PF the reported address has
- * its page offset cleared, as the CPU does.
+ * zeros, XFRM state to INIT), CSSA++, and leaves enclave mode. For #PF the address the OS sees has
+ * its page offset cleared, as the CPU does (sgx_aex_fault_addr). xs must not be NULL. Cannot fail:
+ * it writes through the SSA pages cached when EENTER/ERESUME validated them. Outside enclave mode
+ * it does nothing.
+ *
+ * ex->type may be left 0: #BP (INT3) is then reported as a software exception, everything else
+ * as a hardware one. After an AEX for #MF/#XM the synthetic x87/SSE state keeps the exception
+ * pending (FCW 0x037E, FSW 0x8081 / MXCSR 0x1F01), as the SDM's synthetic-state table says.
  */
 void sgx_aex(struct sgx_tlp *tlp, struct sgx_regs *regs, struct sgx_xstate *xs,
 	     const struct sgx_exception *ex);
@@ -124,8 +138,10 @@ static inline uint64_t sgx_aex_fault_addr(const struct sgx_exception *ex)
  * What this thread's access to linaddr would do: the page walk in the CPU's page table, then, in
  * enclave mode inside ELRANGE, the EPCM check. Returns 0 if the access is allowed, or -1 with
  * *fault set to the #PF the hardware would raise: not present (error code without P), a paging
- * permission fault (P set), or an EPCM fault (X86_PF_SGX set). The runtime uses it to classify a
- * host fault in enclave mode.
+ * permission fault (P set), or an EPCM fault (X86_PF_SGX set). In enclave mode an instruction
+ * fetch outside ELRANGE is #GP instead, and an EPC page reached through an address outside ELRANGE
+ * is an EPCM fault. Addresses this table does not map (ordinary host memory) are "not present":
+ * only ELRANGE faults should be asked about. The runtime uses it to classify a host fault.
  */
 int sgx_cpu_access(struct sgx_tlp *tlp, uint64_t linaddr, unsigned int access,
 		   struct sgx_fault *fault);

@@ -84,6 +84,13 @@ static void read_tcs_head(const uint8_t *kva, struct sgx_tcs *t)
 #undef LOAD
 }
 
+static uint64_t secs_flags_acquire(const struct sgx_secs *secs)
+{
+	return __atomic_load_n(
+		(const uint64_t *)((const uint8_t *)secs + offsetof(struct sgx_secs, attributes)),
+		__ATOMIC_ACQUIRE);
+}
+
 static void entry_release(struct sgx_cpu *cpu, struct entry *e)
 {
 	if (e->claimed)
@@ -126,8 +133,8 @@ static int validate_ssa_frame(struct sgx_cpu *cpu, struct entry *e, uint32_t fra
 	if (!e->secs->ssa_frame_size || xsave_pages > e->secs->ssa_frame_size)
 		return enclu_gp(fault); /* ECREATE never lets such a SECS exist */
 	if (xsave_pages > SGX_SSA_XSAVE_MAX_PAGES) {
-		pr_warn_once("XSAVE area of %u bytes does not fit the emulator's SSA cache",
-			     xsave_size);
+		pr_warn_once_atomic("XSAVE area of %u bytes does not fit the emulator's SSA cache",
+				    xsave_size);
 		return enclu_gp(fault);
 	}
 	if (__builtin_mul_overflow((uint64_t)frame, frame_bytes, &off) ||
@@ -194,8 +201,11 @@ static int check_tcs_and_secs(struct sgx_tlp *tlp, const struct sgx_regs *regs,
 		return enclu_gp(fault);
 	if (tcs->flags & ~TCS_FLAGS_SUPPORTED)
 		return enclu_gp(fault);
-	/* Step 5: initialized; a 64-bit process runs only 64-bit enclaves; XFRM within XCR0. */
-	if (!(e->secs->attributes.flags & SGX_ATTR_INIT))
+	/*
+	 * Step 5: initialized; a 64-bit process runs only 64-bit enclaves; XFRM within XCR0. INIT
+	 * is read with acquire: EINIT publishes MRENCLAVE and the rest before it sets INIT.
+	 */
+	if (!(secs_flags_acquire(e->secs) & SGX_ATTR_INIT))
 		return enclu_gp(fault);
 	if (!(e->secs->attributes.flags & SGX_ATTR_MODE64BIT))
 		return enclu_gp(fault);

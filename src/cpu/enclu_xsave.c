@@ -301,7 +301,7 @@ void enclu_note_outside_xfrm(struct sgx_cpu *cpu, const struct sgx_xstate *xs, u
 	if (!live)
 		return;
 	sgx_stat_inc(&cpu->stats.xstate_outside_xfrm);
-	pr_warn_once("enclave exit with live XSAVE state 0x%llx outside XFRM 0x%llx: XCR0 "
-		     "cannot be XFRM in userspace, so it crossed the boundary (counted)",
-		     (unsigned long long)live, (unsigned long long)xfrm);
+	pr_warn_once_atomic("enclave exit with live XSAVE state 0x%llx outside XFRM 0x%llx: XCR0 "
+			    "cannot be XFRM in userspace, so it crossed the boundary (counted)",
+			    (unsigned long long)live, (unsigned long long)xfrm);
 }

@@ -43,6 +43,11 @@ static void __attribute__((noreturn)) cmac_failed(const char *what)
 	abort();
 }
 
+void sgx_keys_init(void)
+{
+	pthread_once(&cmac_once, cmac_fetch);
+}
+
 void sgx_cmac(const uint8_t key[16], const void *data, size_t len, uint8_t mac[16])
 {
 	char cipher[] = "AES-128-CBC";
