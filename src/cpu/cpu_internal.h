@@ -293,6 +293,11 @@ int sgx_frame_storage(struct sgx_cpu *cpu, uint64_t index, uint64_t *offset);
  * a 4 KiB write on a virtual machine). Returns 0, or -1 if the storage cannot take it.
  */
 int sgx_frame_write(struct sgx_cpu *cpu, uint64_t index, const void *src);
+/*
+ * Makes an attached frame's page all zeros by punching its storage (EAUG): nothing is allocated
+ * until the page is written, and nothing is mapped in the CPU's view. Falls back to memset.
+ */
+void sgx_frame_clear(struct sgx_cpu *cpu, uint64_t index);
 /* The frame's contents changed in place (EDBGWR): copies tagged with the old gen are stale. */
 static inline void sgx_frame_touch(struct sgx_cpu *cpu, uint64_t index)
 {

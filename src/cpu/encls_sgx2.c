@@ -75,7 +75,7 @@ int sgx_eaug(struct sgx_lp *lp, uint64_t pageinfo_addr, sgx_paddr_t page_pa)
 
 	sgx_cpu_pause(cpu, SGX_LEAF_CLASS_ENCLS, EAUG, page_pa);
 
-	memset(kva, 0, SGX_PAGE_SIZE);
+	sgx_frame_clear(cpu, index);
 	e->page_type = SGX_PAGE_TYPE_REG;
 	e->rwx = SGX_SECINFO_R | SGX_SECINFO_W;
 	e->state = SGX_EPCM_PENDING;

@@ -192,6 +192,18 @@ uint8_t *sgx_frame_attach_pool(struct sgx_cpu *cpu, uint64_t index)
 	return f->kva;
 }
 
+void sgx_frame_clear(struct sgx_cpu *cpu, uint64_t index)
+{
+	uint64_t offset;
+	int fd = sgx_frame_storage(cpu, index, &offset);
+
+	if (fd >= 0 && !fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
+				  (off_t)SGX_PAGE_SIZE))
+		return;
+	if (cpu->frames[index].kva)
+		memset(cpu->frames[index].kva, 0, SGX_PAGE_SIZE);
+}
+
 int sgx_frame_write(struct sgx_cpu *cpu, uint64_t index, const void *src)
 {
 	uint64_t offset;

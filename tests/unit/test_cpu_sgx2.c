@@ -37,6 +37,7 @@
 #include <cmocka.h>
 
 #include <string.h>
+#include <unistd.h>
 
 #include "cpu_fixture.h"
 
@@ -192,6 +193,14 @@ static void test_eaug_effects(void **state)
 	hidden = fixture_hidden(&e);
 	children = hidden->chldcnt;
 	blocks = hidden->measurement.blocks;
+	/* Whatever the storage held at that offset (here: a host write), the new page is zeros. */
+	{
+		struct sgx_slice *slice = sgx_cpu_secs_slice(f->cpu, e.secs);
+
+		assert_int_equal(pwrite(sgx_slice_fd(slice), fixture_data_page, 4096, AUG_OFFSET),
+				 4096);
+		sgx_slice_put(slice);
+	}
 	aug_operands(AUG_OFFSET);
 	fixture_assert_ok(lp(), eaug(PTR(&pginfo), frame));
 	assert_true(epcm(frame)->valid);
