@@ -264,9 +264,10 @@ static int entry_checks(struct sgx_tlp *tlp, const struct sgx_regs *regs,
 
 /*
  * Commit point shared by both entries: count this LP in the enclave (tracking and lps_inside),
- * unless a page of the enclave is being removed right now (ref §10: EENTER/ERESUME #GP). The
- * full fence orders our lps_inside increment before the read of `removing`, against EREMOVE's
- * "set removing, fence, read lps_inside": one of the two always sees the other.
+ * unless a page of the enclave is being removed right now (ref §10: EENTER/ERESUME #GP). Both
+ * sides are sequentially consistent: sgx_track_enter raises lps_inside (seq_cst) before we read
+ * `removing` (seq_cst), EREMOVE raises `removing` before it reads lps_inside; in the single total
+ * order one of the two reads sees the other's write.
  */
 static int enter_enclave(struct sgx_tlp *tlp, const struct entry *e, const struct sgx_regs *regs,
 			 const struct sgx_xstate *xs, unsigned int leaf, struct sgx_fault *fault)
@@ -274,8 +275,7 @@ static int enter_enclave(struct sgx_tlp *tlp, const struct entry *e, const struc
 	sgx_cpu_pause(tlp->cpu, SGX_LEAF_CLASS_ENCLU, leaf,
 		      sgx_frame_paddr(tlp->cpu, e->tcs_index));
 	sgx_track_enter(e->hidden, tlp);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&e->hidden->removing, __ATOMIC_RELAXED)) {
+	if (__atomic_load_n(&e->hidden->removing, __ATOMIC_SEQ_CST)) {
 		sgx_track_exit(e->hidden, tlp);
 		return enclu_gp(fault);
 	}
@@ -405,16 +405,19 @@ static uint8_t *current_tcs(struct sgx_tlp *tlp)
 	return tlp->cpu->frames[index].kva;
 }
 
-/* Common tail of EEXIT and AEX: TCS inactive, tracking, enclave mode off. */
+/*
+ * Common tail of EEXIT and AEX: out of the enclave's accounting first, then the TCS is free, so
+ * that an LP entering on it right away never finds this one still counted inside.
+ */
 static void leave_enclave(struct sgx_tlp *tlp, uint8_t *tcs_kva)
 {
 	int64_t secs_index = sgx_frame_index(tlp->cpu, tlp->secs);
 
-	if (tcs_kva)
-		__atomic_store_n(tcs_state(tcs_kva), 0, __ATOMIC_RELEASE);
 	if (secs_index >= 0)
 		sgx_track_exit(sgx_secs_hidden(tlp->cpu, (uint64_t)secs_index), tlp);
 	tlp->enclave_mode = false;
+	if (tcs_kva)
+		__atomic_store_n(tcs_state(tcs_kva), 0, __ATOMIC_RELEASE);
 }
 
 static uint64_t tcs_aep(const struct sgx_tlp *tlp, const uint8_t *tcs_kva)

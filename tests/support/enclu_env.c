@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "enclu_env.h"
 #include "cpu/sigstruct.h"
@@ -190,6 +191,25 @@ struct sgx_exinfo *env_exinfo(struct enclu_env *env, uint32_t frame)
 uint8_t *env_ssa_xsave(struct enclu_env *env, uint32_t frame)
 {
 	return env_kva(env, frame_la(env, frame));
+}
+
+sgx_paddr_t env_eaug(struct enclu_env *env, uint64_t la)
+{
+	struct sgx_pageinfo pginfo __attribute__((aligned(32))) = {
+		.addr = la,
+		.secs = env->e->secs,
+	};
+	sgx_paddr_t frame = cpu_fixture_alloc(env->f);
+
+	assert_int_equal(__eaug(env->f->lp, &pginfo, frame), 0);
+	sgx_pt_set(env->cpu, la, frame, PROT_READ | PROT_WRITE);
+	assert_true(env->e->nr_pages < FIXTURE_MAX_PAGES);
+	env->e->pages[env->e->nr_pages++] = (struct fixture_page){
+		.offset = la - env->base,
+		.flags = SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_W,
+		.frame = frame,
+	};
+	return frame;
 }
 
 void env_fill_regs(struct sgx_regs *regs, uint64_t seed)

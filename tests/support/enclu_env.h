@@ -70,6 +70,9 @@ struct sgx_gprsgx *env_gpr(struct enclu_env *env, uint32_t frame);
 struct sgx_exinfo *env_exinfo(struct enclu_env *env, uint32_t frame);
 uint8_t *env_ssa_xsave(struct enclu_env *env, uint32_t frame);
 
+/* The kernel's EAUG of a page at la, mapped RW; recorded so that destroy removes it. */
+sgx_paddr_t env_eaug(struct enclu_env *env, uint64_t la);
+
 /* A register file with distinct values in every register (seed varies them). */
 void env_fill_regs(struct sgx_regs *regs, uint64_t seed);
 /* A host XSAVE image with x87/SSE state set (XSTATE_BV = x87|SSE) and the host's XCR0. */

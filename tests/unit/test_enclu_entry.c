@@ -12,7 +12,7 @@
  *   2 RBX alignment                             test_eenter_tcs_misaligned
  *   2 EPC(RBX)                                  test_eenter_tcs_not_mapped
  *   2 AEP canonical                             test_eenter_aep_noncanonical
- *   2 TCS in use by another leaf                test_eenter_tcs_locked, test_eenter_vs_eremove_tcs
+ *   2 TCS in use by another leaf                test_eenter_tcs_locked (and test_enclu_concurrency)
  *   3 EPCM(TCS)                                 test_eenter_tcs_epcm
  *   4 OSSA/OFSBASE/OGSBASE, FLAGS               test_eenter_tcs_fields
  *   5 INIT, MODE64BIT, XFRM vs XCR0             test_eenter_uninitialized, _mode32, _xcr0
@@ -20,7 +20,7 @@
  *   8 SSA frame pages                           test_eenter_ssa_pages, test_eenter_ssa_multipage
  *   9 OENTRY/FS/GS canonical                    test_eenter_targets_noncanonical
  *   10 TCS busy                                 test_eenter_tcs_busy
- *   EREMOVE in flight (ref §10)                 test_eenter_while_removing
+ *   EREMOVE in flight (ref §10)                 test_enclu_concurrency
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,7 +32,6 @@
 #include <sys/mman.h>
 
 #include "enclu_env.h"
-#include "leaf_hold.h"
 
 #define NONCANONICAL 0x0000800000000000ULL
 
@@ -59,17 +58,6 @@ static uint32_t lps_inside(struct enclu_env *env)
 
 	return __atomic_load_n(&sgx_secs_hidden(env->cpu, (uint64_t)i)->lps_inside,
 			       __ATOMIC_RELAXED);
-}
-
-/* EENTER with the env's usual host state and the given TCS/AEP; returns sgx_enclu's result. */
-static int try_eenter(struct enclu_env *env, uint64_t tcs, uint64_t aep, struct sgx_fault *fault)
-{
-	env->regs.rip = ENV_HOST_RIP;
-	env->regs.rsp = ENV_HOST_RSP;
-	env->regs.rbp = ENV_HOST_RBP;
-	env->regs.fsbase = ENV_HOST_FS;
-	env->regs.gsbase = ENV_HOST_GS;
-	return env_enclu(env, EENTER, tcs, aep, 0, fault);
 }
 
 /* A faulting EENTER changes nothing: registers, TCS, the LP and the enclave's counters. */
@@ -554,74 +542,6 @@ static void test_eenter_tcs_busy(void **state)
 	assert_int_equal(sgx_enclu(&other, &regs, &env->xs, &fault), 0);
 }
 
-/* --- against EREMOVE (ref §10) -------------------------------------------------------------- */
-
-struct remove_args {
-	struct enclu_env *env;
-	sgx_paddr_t frame;
-};
-
-static int run_eremove(void *arg)
-{
-	struct remove_args *a = arg;
-	struct sgx_lp *lp = sgx_cpu_get_lp_id(a->env->cpu, 1);
-	int ret = __eremove(lp, a->frame);
-
-	sgx_cpu_put_lp(lp);
-	return ret;
-}
-
-static int run_eenter(void *arg)
-{
-	struct enclu_env *env = arg;
-	struct sgx_fault fault;
-
-	return try_eenter(env, env->tcs, ENV_AEP, &fault);
-}
-
-/* An EREMOVE of one of the enclave's pages is in flight: entries are refused meanwhile. */
-static void test_eenter_while_removing(void **state)
-{
-	struct enclu_env *env = *state;
-	struct remove_args args = { env, env_frame(env, env->rodata) };
-	struct leaf_hold *hold;
-	struct fixture_enclave *e = env->e;
-
-	sgx_pt_clear(env->cpu, env->rodata);
-	hold = leaf_hold_start(env->cpu, SGX_LEAF_CLASS_ENCLS, EREMOVE, run_eremove, &args);
-	assert_non_null(hold);
-	assert_eenter_fault(env, env->tcs, ENV_AEP, X86_TRAP_GP, 0, 0);
-	assert_int_equal(leaf_hold_release(hold), 0);
-	sgx_cpu_set_pause_hook(env->cpu, NULL, NULL);
-	/* the page is gone: forget it so that teardown does not remove it twice */
-	for (unsigned int i = 0; i < e->nr_pages; i++)
-		if (e->pages[i].frame == args.frame) {
-			cpu_fixture_free(env->f, args.frame);
-			e->pages[i] = e->pages[--e->nr_pages];
-		}
-	env_eenter(env);
-	/* With an LP inside, EREMOVE of a child is refused */
-	assert_int_equal(__eremove(env->f->lp, env_frame(env, env->data)), SGX_ENCLAVE_ACT);
-}
-
-/* EENTER holds the TCS page: a concurrent EREMOVE of it is #GP; after the entry, ENCLAVE_ACT. */
-static void test_eenter_vs_eremove_tcs(void **state)
-{
-	struct enclu_env *env = *state;
-	struct leaf_hold *hold;
-	int ret;
-
-	hold = leaf_hold_start(env->cpu, SGX_LEAF_CLASS_ENCLU, EENTER, run_eenter, env);
-	assert_non_null(hold);
-	ret = __eremove(env->f->lp, env_frame(env, env->tcs));
-	assert_true(encls_faulted(ret));
-	assert_int_equal(SGX_ENCLS_FAULT_VECTOR(ret), X86_TRAP_GP);
-	assert_int_equal(leaf_hold_release(hold), 0);
-	sgx_cpu_set_pause_hook(env->cpu, NULL, NULL);
-	assert_true(env->tlp.enclave_mode);
-	assert_int_equal(__eremove(env->f->lp, env_frame(env, env->tcs)), SGX_ENCLAVE_ACT);
-}
-
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -647,8 +567,6 @@ int main(void)
 		cmocka_unit_test(test_eenter_ssa_multipage),
 		T(test_eenter_targets_noncanonical),
 		T(test_eenter_tcs_busy),
-		T(test_eenter_while_removing),
-		T(test_eenter_vs_eremove_tcs),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

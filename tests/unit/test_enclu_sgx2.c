@@ -10,7 +10,7 @@
  *   EACCEPT target address (#GP, #PF)               test_eaccept_target_address
  *   EACCEPT SECINFO combinations (#GP)              test_eaccept_combinations
  *   EACCEPT target EPCM (#PF)                       test_eaccept_target_epcm
- *   EACCEPT page in use (#GP)                       test_eaccept_vs_emodpr
+ *   EACCEPT page in use (#GP)                       test_enclu_concurrency
  *   SGX_PAGE_ATTRIBUTES_MISMATCH                    test_eaccept_mismatch
  *   SGX_NOT_TRACKED                                 test_eaccept_emodpr_tracking
  *   TCS checks (#GP)                                test_eaccept_emodt_tcs
@@ -27,7 +27,6 @@
 #include <sys/mman.h>
 
 #include "enclu_env.h"
-#include "leaf_hold.h"
 
 #define SECINFO_OFF 0x40
 #define U X86_PF_USER
@@ -56,25 +55,6 @@ static int teardown(void **state)
 }
 
 /* --- the kernel's side ------------------------------------------------------------------- */
-
-/* EAUG a page at la and map it; recorded so that teardown removes it. */
-static sgx_paddr_t eaug(struct enclu_env *env, uint64_t la)
-{
-	struct sgx_pageinfo pginfo __attribute__((aligned(32))) = {
-		.addr = la,
-		.secs = env->e->secs,
-	};
-	sgx_paddr_t frame = cpu_fixture_alloc(env->f);
-
-	assert_int_equal(__eaug(env->f->lp, &pginfo, frame), 0);
-	sgx_pt_set(env->cpu, la, frame, PROT_READ | PROT_WRITE);
-	env->e->pages[env->e->nr_pages++] = (struct fixture_page){
-		.offset = la - env->base,
-		.flags = SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_W,
-		.frame = frame,
-	};
-	return frame;
-}
 
 static int emodpr(struct enclu_env *env, struct sgx_lp *lp, uint64_t la, uint64_t perm)
 {
@@ -156,7 +136,7 @@ static void test_eaccept_eaug(void **state)
 	struct enclu_env *env = *state;
 	struct sgx_fault fault;
 
-	eaug(env, env->free);
+	env_eaug(env, env->free);
 	/* A pending page is not accessible until accepted */
 	assert_int_equal(sgx_cpu_access(&env->tlp, env->free, SGX_ACCESS_READ, &fault), -1);
 	assert_int_equal(fault.error_code, U | P | S);
@@ -277,7 +257,7 @@ static void test_eaccept_secinfo_operand(void **state)
 	struct enclu_env *env = *state;
 	uint64_t si = put_secinfo(env, REG_RW_PENDING);
 
-	eaug(env, env->free);
+	env_eaug(env, env->free);
 	/* 64-byte aligned, in ELRANGE */
 	assert_eaccept_fault(env, si + 8, env->free, X86_TRAP_GP, 0, 0);
 	assert_eaccept_fault(env, env->base - 64, env->free, X86_TRAP_GP, 0, 0);
@@ -325,7 +305,7 @@ static void test_eaccept_combinations(void **state)
 		SGX_SECINFO_VA | SGX_SECINFO_PENDING,
 	};
 
-	eaug(env, env->free);
+	env_eaug(env, env->free);
 	for (unsigned int i = 0; i < sizeof(illegal) / sizeof(illegal[0]); i++) {
 		assert_eaccept_fault(env, put_secinfo(env, illegal[i]), env->free, X86_TRAP_GP, 0,
 				     0);
@@ -346,7 +326,7 @@ static void test_eaccept_target_epcm(void **state)
 	uint64_t alias = env->free + SGX_PAGE_SIZE;
 	sgx_paddr_t frame;
 
-	frame = eaug(env, env->free);
+	frame = env_eaug(env, env->free);
 	e = env_epcm(env, env->free);
 	/* Blocked */
 	e->state |= SGX_EPCM_BLOCKED;
@@ -394,7 +374,7 @@ static void test_eaccept_mismatch(void **state)
 	struct sgx_fault fault;
 	uint8_t before[4096];
 
-	eaug(env, env->free);
+	env_eaug(env, env->free);
 	memcpy(before, env_kva(env, env->free), sizeof(before));
 	for (unsigned int i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
 		assert_int_equal(eaccept(env, wrong[i], env->free, &fault),
@@ -403,62 +383,6 @@ static void test_eaccept_mismatch(void **state)
 	}
 	assert_memory_equal(before, env_kva(env, env->free), sizeof(before));
 	assert_int_equal(eaccept(env, REG_RW_PENDING, env->free, &fault), 0);
-}
-
-/* --- EACCEPT against EMODPR on the same page (ref §10) -------------------------------------- */
-
-struct race {
-	struct enclu_env *env;
-	uint64_t page;
-	struct sgx_fault fault;
-};
-
-static int run_emodpr(void *arg)
-{
-	struct race *r = arg;
-	struct sgx_lp *lp = sgx_cpu_get_lp_id(r->env->cpu, 1);
-	int ret = emodpr(r->env, lp, r->page, SGX_SECINFO_R);
-
-	sgx_cpu_put_lp(lp);
-	return ret;
-}
-
-static int run_eaccept(void *arg)
-{
-	struct race *r = arg;
-
-	return eaccept(r->env, REG_RW_PENDING, r->page, &r->fault);
-}
-
-static void test_eaccept_vs_emodpr(void **state)
-{
-	struct enclu_env *env = *state;
-	struct race r = { .env = env, .page = env->data + SGX_PAGE_SIZE };
-	struct leaf_hold *hold;
-	struct sgx_fault fault;
-	int ret;
-
-	/* The kernel's EMODPR holds the page: the enclave's EACCEPT is #GP */
-	hold = leaf_hold_start(env->cpu, SGX_LEAF_CLASS_ENCLS, EMODPR, run_emodpr, &r);
-	assert_non_null(hold);
-	assert_eaccept_fault(env,
-			     put_secinfo(env, SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_PR),
-			     r.page, X86_TRAP_GP, 0, 0);
-	assert_int_equal(leaf_hold_release(hold), 0);
-	assert_int_equal(epcm_state(env, r.page), SGX_EPCM_PR);
-
-	/* The enclave's EACCEPT holds a page: the kernel's EMODPR gets SGX_EPC_PAGE_CONFLICT */
-	r.page = env->free;
-	eaug(env, r.page);
-	hold = leaf_hold_start(env->cpu, SGX_LEAF_CLASS_ENCLU, EACCEPT, run_eaccept, &r);
-	assert_non_null(hold);
-	ret = emodpr(env, env->f->lp, r.page, SGX_SECINFO_R);
-	assert_int_equal(ret, SGX_EPC_PAGE_CONFLICT);
-	assert_int_equal(leaf_hold_release(hold), 0);
-	assert_int_equal(epcm_state(env, r.page), 0);
-	/* Afterwards the EMODPR goes through */
-	assert_int_equal(emodpr(env, env->f->lp, r.page, SGX_SECINFO_R), 0);
-	(void)fault;
 }
 
 /* --- EACCEPTCOPY --------------------------------------------------------------------------- */
@@ -497,7 +421,7 @@ static void test_eacceptcopy(void **state)
 	const uint64_t rx = SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_X;
 	struct sgx_fault fault;
 
-	eaug(env, env->free);
+	env_eaug(env, env->free);
 	assert_int_equal(eacceptcopy(env, put_secinfo(env, rx), env->free, env->code, &fault), 0);
 	assert_memory_equal(env_kva(env, env->free), env_kva(env, env->code), SGX_PAGE_SIZE);
 	assert_int_equal(env_epcm(env, env->free)->rwx, SGX_SECINFO_R | SGX_SECINFO_X);
@@ -517,7 +441,7 @@ static void test_eacceptcopy_checks(void **state)
 	struct sgx_epcm_entry *e;
 	struct sgx_fault fault;
 
-	eaug(env, dst);
+	env_eaug(env, dst);
 	e = env_epcm(env, dst);
 	/* Alignment, ELRANGE */
 	assert_copy_fault(env, si + 8, dst, src, X86_TRAP_GP, 0, 0);
@@ -692,7 +616,6 @@ int main(void)
 		T(test_eaccept_combinations),
 		T(test_eaccept_target_epcm),
 		T(test_eaccept_mismatch),
-		T(test_eaccept_vs_emodpr),
 		T(test_eacceptcopy),
 		T(test_eacceptcopy_checks),
 		T(test_emodpe),
