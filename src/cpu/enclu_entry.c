@@ -39,11 +39,18 @@
  */
 #define TCS_FLAGS_SUPPORTED SGX_TCS_DBGOPTIN
 
+/* The TCS fields an entry reads (a whole struct sgx_tcs is 4 KiB: too much for a signal stack). */
+struct tcs_head {
+	uint64_t flags, ossa;
+	uint32_t cssa, nssa;
+	uint64_t oentry, aep, ofsbase, ogsbase;
+};
+
 struct entry {
 	uint64_t tcs_la;
 	uint64_t tcs_index;
 	uint8_t *tcs_kva;
-	struct sgx_tcs tcs_head; /* only the fields read_tcs_head() fills */
+	struct tcs_head tcs_head;
 	sgx_paddr_t secs_pa;
 	const struct sgx_secs *secs;
 	struct sgx_secs_hidden *hidden;
@@ -68,7 +75,7 @@ static uint32_t *tcs_cssa(uint8_t *tcs_kva)
  * a leaf that is about to lose the race for it; atomic loads keep that a defined (and, for the
  * loser, irrelevant) read.
  */
-static void read_tcs_head(const uint8_t *kva, struct sgx_tcs *t)
+static void read_tcs_head(const uint8_t *kva, struct tcs_head *t)
 {
 #define LOAD(field)                                                                            \
 	__atomic_load_n((const __typeof__(t->field) *)(kva + offsetof(struct sgx_tcs, field)), \
@@ -162,7 +169,7 @@ static int check_tcs_and_secs(struct sgx_tlp *tlp, const struct sgx_regs *regs,
 			      const struct sgx_xstate *xs, struct entry *e, struct sgx_fault *fault)
 {
 	struct sgx_cpu *cpu = tlp->cpu;
-	const struct sgx_tcs *tcs = &e->tcs_head;
+	const struct tcs_head *tcs = &e->tcs_head;
 	uint64_t expected = 0, xfrm;
 	struct epcm_view v;
 	int64_t secs_index;
@@ -220,7 +227,7 @@ static int entry_checks(struct sgx_tlp *tlp, const struct sgx_regs *regs,
 			struct sgx_fault *fault)
 {
 	struct sgx_cpu *cpu = tlp->cpu;
-	const struct sgx_tcs *tcs = &e->tcs_head;
+	const struct tcs_head *tcs = &e->tcs_head;
 	uint64_t base;
 	uint32_t frame;
 

@@ -8,6 +8,7 @@
  * SGX_EPC_PAGE_CONFLICT when they find the page held by an SGX2 leaf (ref §10). The EPCM entry is read again
  * once the lock is held, since it may have changed between the first look and the lock.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "cpu/enclu_internal.h"
@@ -83,17 +84,25 @@ static bool eaccept_mismatch(const struct epcm_view *v, uint64_t page, uint64_t 
 	       v->page_type != sgx_secinfo_page_type(flags);
 }
 
-/* A page that EMODT turned into a TCS must hold a TCS that EADD would have accepted. */
+/*
+ * A page that EMODT turned into a TCS must hold a TCS that EADD would have accepted. Read in place
+ * (the page is ours under the lock): a 4 KiB copy has no business on the signal stack.
+ */
 static bool eaccept_tcs_ok(const uint8_t *kva)
 {
-	struct sgx_tcs tcs;
+	uint64_t state, flags, aep;
+	uint32_t cssa, nssa;
 
-	memcpy(&tcs, kva, sizeof(tcs));
-	for (size_t i = 0; i < sizeof(tcs.reserved); i++)
-		if (tcs.reserved[i])
+	for (size_t i = offsetof(struct sgx_tcs, reserved); i < SGX_PAGE_SIZE; i++)
+		if (kva[i])
 			return false;
+	memcpy(&state, kva + offsetof(struct sgx_tcs, state), sizeof(state));
+	memcpy(&flags, kva + offsetof(struct sgx_tcs, flags), sizeof(flags));
+	memcpy(&aep, kva + offsetof(struct sgx_tcs, aep), sizeof(aep));
+	memcpy(&cssa, kva + offsetof(struct sgx_tcs, cssa), sizeof(cssa));
+	memcpy(&nssa, kva + offsetof(struct sgx_tcs, nssa), sizeof(nssa));
 	/* DBGOPTIN must be 0; AEX-Notify is not implemented, so its flag is reserved here. */
-	return !tcs.flags && tcs.cssa < tcs.nssa && !tcs.aep && !tcs.state;
+	return !flags && cssa < nssa && !aep && !state;
 }
 
 int sgx_eaccept(struct sgx_tlp *tlp, struct sgx_regs *regs, struct sgx_fault *fault)
