@@ -124,6 +124,14 @@ void sgx_pt_clear(struct sgx_cpu *cpu, uint64_t linaddr);
 /* Returns true and fills *frame and *prot if linaddr's page is mapped. */
 bool sgx_pt_lookup(struct sgx_cpu *cpu, uint64_t linaddr, sgx_paddr_t *frame, unsigned int *prot);
 
+/*
+ * What the EPCM lets an enclave do at linaddr (SGX_ACCESS_* bits of enclu.h), after the page walk:
+ * 0 unless the page is mapped in the CPU's page table to a valid PT_REG page at that address that
+ * is not PENDING, MODIFIED or BLOCKED. The runtime gives the host PTE of the page no more than
+ * this, so that native enclave code faults where the EPCM would make hardware fault.
+ */
+unsigned int sgx_cpu_epcm_access(struct sgx_cpu *cpu, uint64_t linaddr);
+
 /* --- storage ---------------------------------------------------------------------------- */
 
 /*

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+/* Between mm.c and the rest of the runtime. */
+#ifndef SGXEMU_RUNTIME_MM_INTERNAL_H
+#define SGXEMU_RUNTIME_MM_INTERNAL_H
+
+#include <stdint.h>
+
+struct sgx_encl;
+
+/* The kernel's zap: drop the host PTEs of [start, end) in every mapping of encl. */
+void sgx_mm_zap_encl(struct sgx_encl *encl, uint64_t start, uint64_t end);
+
+#endif /* SGXEMU_RUNTIME_MM_INTERNAL_H */

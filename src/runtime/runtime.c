@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+#include "runtime/runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <linux/userfaultfd.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "kernel/encl.h"
+#include "kernel/lockdep.h"
+#include "kernel/mm.h"
+#include "runtime/mm_internal.h"
+#include "runtime/signal.h"
+#include "runtime/thread.h"
+
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1 << 1)
+#endif
+
+/* How long a kick waits for threads to leave an enclave before giving up on them. */
+#define SGX_KICK_TIMEOUT_NS (200 * 1000 * 1000LL)
+
+extern uint8_t sgx_have_fsgsbase;
+
+static pthread_once_t runtime_once = PTHREAD_ONCE_INIT;
+static int runtime_init_error;
+static int runtime_uffd = -1;
+
+static void runtime_init_once(void)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = UFFD_FEATURE_SIGBUS | UFFD_FEATURE_MINOR_SHMEM,
+	};
+	int fd;
+
+	/* WRFSBASE/WRGSBASE only where the kernel enabled them for user space. */
+	sgx_have_fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) ? 1 : 0;
+	sgx_signals_init();
+
+	fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	if (fd < 0 && errno == EINVAL) /* kernels before 5.11 have no UFFD_USER_MODE_ONLY */
+		fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		runtime_init_error = -errno;
+		pr_err("runtime: userfaultfd unavailable (%s); enclave pages cannot be mapped. "
+		       "Allow it with sysctl vm.unprivileged_userfaultfd=1 or run as root",
+		       strerror(errno));
+		return;
+	}
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		runtime_init_error = -errno;
+		pr_err("runtime: userfaultfd lacks SIGBUS/minor-fault support (%s); Linux 5.14 or "
+		       "later is needed", strerror(errno));
+		close(fd);
+		return;
+	}
+	runtime_uffd = fd;
+}
+
+int sgx_runtime_init(void)
+{
+	pthread_once(&runtime_once, runtime_init_once);
+	return runtime_init_error;
+}
+
+int sgx_runtime_uffd(void)
+{
+	return runtime_uffd;
+}
+
+/* --- the kernel's callbacks -------------------------------------------------------------- */
+
+static void runtime_zap(void *priv, struct sgx_encl *encl, uint64_t start, uint64_t end)
+{
+	sgx_mm_zap_encl(encl, start, end);
+}
+
+struct kick_target {
+	struct sgx_thread *t;
+	uint32_t acks;
+};
+
+struct kick_scan {
+	struct sgx_cpu *cpu;
+	uint64_t base;
+	unsigned int nr;
+	struct kick_target targets[256];
+	bool overflow;
+};
+
+static bool thread_inside(const struct sgx_thread *t, const struct sgx_cpu *cpu, uint64_t base)
+{
+	return __atomic_load_n(&t->tlp.enclave_mode, __ATOMIC_ACQUIRE) && t->tlp.cpu == cpu &&
+	       t->tlp.base == base;
+}
+
+static void kick_one(struct sgx_thread *t, void *arg)
+{
+	struct kick_scan *scan = arg;
+
+	if (!thread_inside(t, scan->cpu, scan->base))
+		return;
+	if (scan->nr == sizeof(scan->targets) / sizeof(scan->targets[0])) {
+		scan->overflow = true;
+		return;
+	}
+	scan->targets[scan->nr].t = t;
+	scan->targets[scan->nr].acks = __atomic_load_n(&t->ipi_acks, __ATOMIC_ACQUIRE);
+	scan->nr++;
+	/* One IPI in flight per thread: a second would only be coalesced or queued behind it. */
+	if (!__atomic_exchange_n(&t->ipi_pending, 1, __ATOMIC_ACQ_REL))
+		syscall(SYS_tgkill, getpid(), t->tid, SGX_IPI_SIGNAL);
+}
+
+/* A stopped or traced-stopped thread cannot run its handler: waiting for it would hang. */
+static bool thread_stopped(int32_t tid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the state follows the command name, which may contain spaces */
+	return p && p[1] == ' ' && (p[2] == 'T' || p[2] == 't');
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/*
+ * The reclaimer's IPI: every thread inside the enclave takes an AEX (and ERESUMEs at once, in a
+ * new epoch). Waits for each to acknowledge, bounded: a thread that is stopped (SIGSTOP, a
+ * debugger) cannot, and the caller must move on (the kernel's reclaimer tries other pages).
+ */
+static int runtime_kick(void *priv, struct sgx_encl *encl)
+{
+	struct kick_scan scan = { .cpu = encl->platform->cpu, .base = encl->base };
+	int64_t deadline = now_ns() + SGX_KICK_TIMEOUT_NS;
+	int ret = 0;
+
+	sgx_thread_for_each(kick_one, &scan);
+	for (unsigned int i = 0; i < scan.nr; i++) {
+		struct kick_target *k = &scan.targets[i];
+
+		for (;;) {
+			uint32_t acks = __atomic_load_n(&k->t->ipi_acks, __ATOMIC_ACQUIRE);
+			struct timespec slice = { .tv_nsec = 1000 * 1000 };
+			int64_t left = deadline - now_ns();
+
+			if (acks != k->acks || !thread_inside(k->t, scan.cpu, scan.base))
+				break;
+			if (left <= 0 || thread_stopped(k->t->tid)) {
+				ret = -ETIMEDOUT;
+				break;
+			}
+			syscall(SYS_futex, &k->t->ipi_acks, FUTEX_WAIT_PRIVATE, acks, &slice, NULL, 0);
+		}
+	}
+	return scan.overflow ? -ETIMEDOUT : ret;
+}
+
+void sgx_runtime_ipi_ack(struct sgx_thread *t)
+{
+	__atomic_store_n(&t->ipi_pending, 0, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&t->ipi_acks, 1, __ATOMIC_ACQ_REL);
+	syscall(SYS_futex, &t->ipi_acks, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static const struct sgx_mm_ops runtime_mm_ops = {
+	.zap = runtime_zap,
+	.kick = runtime_kick,
+};
+
+void sgx_runtime_attach_platform(struct sgx_platform *platform)
+{
+	if (platform->mm_ops != &runtime_mm_ops)
+		sgx_platform_register_mm(platform, &runtime_mm_ops, NULL);
+}
