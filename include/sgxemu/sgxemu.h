@@ -16,6 +16,9 @@
 #ifndef SGXEMU_SGXEMU_H
 #define SGXEMU_SGXEMU_H
 
+#include <stddef.h>
+#include <sys/types.h>
+
 #include <sgxemu/config.h>
 
 #ifdef __cplusplus
@@ -68,13 +71,30 @@ enum sgxemu_device {
 };
 enum sgxemu_device sgxemu_fd_device(int fd);
 
+/* --- mappings and entry (the runtime) -------------------------------------------------------- */
+
 /*
- * --- reserved for the runtime ----------------------------------------------------------------
- *
- * The runtime layer adds here: sgxemu_mmap(), sgxemu_mprotect(), sgxemu_munmap() (mapping
- * ELRANGE, with the kernel's may_map rules), sgxemu_enter_enclave() (the vDSO contract of
- * __vdso_sgx_enter_enclave) and sgxemu_cpuid() (the emulated CPUID leaves 7 and 0x12).
+ * mmap(2), mprotect(2) and munmap(2) for descriptors of the device files, with the driver's rules
+ * (ref/linux-sgx-subsystem.md §1.1): only MAP_SHARED; after INIT only inside ELRANGE; never beyond
+ * a page's maximum protection (EACCES). The usual pattern works: reserve 2 x SIZE anonymously
+ * with PROT_NONE, then map segments of the enclave fd with MAP_FIXED. A descriptor that is not
+ * an sgxemu device goes to the real system call.
  */
+void *sgxemu_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset);
+int sgxemu_mprotect(void *addr, size_t len, int prot);
+int sgxemu_munmap(void *addr, size_t len);
+
+struct sgx_enclave_run;
+
+/*
+ * The contract of the kernel's __vdso_sgx_enter_enclave (vdso_sgx_enter_enclave_t in
+ * <asm/sgx.h>): EENTER or ERESUME the TCS in run->tcs; returns 0 after EEXIT or an exception
+ * (run->function, exception_vector, exception_error_code, exception_addr), -EINVAL for a bad
+ * function or nonzero reserved bytes, or what run->user_handler returns.
+ */
+int sgxemu_enter_enclave(unsigned long rdi, unsigned long rsi, unsigned long rdx,
+			 unsigned int function, unsigned long r8, unsigned long r9,
+			 struct sgx_enclave_run *run);
 
 #ifdef __cplusplus
 }

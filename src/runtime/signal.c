@@ -16,9 +16,9 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include <asm/sigcontext.h>
 
 #include "common/log.h"
+#include "runtime/sigframe.h"
 #include "runtime/thread.h"
 
 /* The kernel's struct sigaction (not glibc's): the mask is one 64-bit word. */
@@ -236,12 +236,11 @@ static void default_action(int sig)
 
 static size_t fpstate_size(const ucontext_t *uc)
 {
-	const struct _fpx_sw_bytes *sw;
+	const struct sgx_fpx_sw_bytes *sw = sgx_uc_fp_sw_bytes(uc);
 
-	if (!uc->uc_mcontext.fpregs)
+	if (!sw)
 		return 0;
-	sw = (const struct _fpx_sw_bytes *)((const uint8_t *)uc->uc_mcontext.fpregs + 464);
-	if (sw->magic1 == FP_XSTATE_MAGIC1)
+	if (sw->magic1 == SGX_FP_XSTATE_MAGIC1)
 		return sw->extended_size;
 	return 512;
 }
@@ -442,7 +441,7 @@ __attribute__((visibility("default"))) int sigaltstack(const stack_t *ss, stack_
 			errno = EPERM;
 			return -1;
 		}
-		if (!(ss->ss_flags & SS_DISABLE) && ss->ss_size < MINSIGSTKSZ) {
+		if (!(ss->ss_flags & SS_DISABLE) && ss->ss_size < (size_t)MINSIGSTKSZ) {
 			errno = ENOMEM;
 			return -1;
 		}

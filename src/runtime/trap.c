@@ -24,15 +24,19 @@
 #include <unistd.h>
 
 #include <asm/prctl.h>
-#include <asm/sigcontext.h>
 
 #include "common/log.h"
 #include "cpu/enclu.h"
 #include "cpu/encls.h"
 #include "runtime/mm.h"
 #include "runtime/runtime.h"
+#include "runtime/sigframe.h"
 #include "runtime/signal.h"
 #include "runtime/thread.h"
+
+#ifndef SYS_USER_DISPATCH
+#define SYS_USER_DISPATCH 2 /* SIGSYS si_code of syscall user dispatch (Linux 5.11) */
+#endif
 
 #define ENCLU_LEN 3
 #define ENCLU_FAULT_RETRIES 64
@@ -110,15 +114,14 @@ static void regs_to_uc(const struct sgx_regs *r, ucontext_t *uc)
 
 static void xstate_from_uc(ucontext_t *uc, struct sgx_xstate *xs)
 {
-	const struct _fpx_sw_bytes *sw;
+	const struct sgx_fpx_sw_bytes *sw = sgx_uc_fp_sw_bytes(uc);
 
 	xs->area = (uint8_t *)uc->uc_mcontext.fpregs;
 	xs->size = 512;
 	xs->xcr0 = 3;
-	if (!xs->area)
+	if (!sw)
 		return;
-	sw = (const struct _fpx_sw_bytes *)(xs->area + 464);
-	if (sw->magic1 == FP_XSTATE_MAGIC1) {
+	if (sw->magic1 == SGX_FP_XSTATE_MAGIC1) {
 		xs->size = sw->xstate_size;
 		xs->xcr0 = sw->xfeatures;
 	}
@@ -144,6 +147,12 @@ static struct sgx_thread *entered_enclave(struct sgx_thread *t, const struct sgx
 	t->encl_fsbase = r->fsbase;
 	t->encl_gsbase = r->gsbase;
 	return t;
+}
+
+/* The address the OS reports for an exception that caused an AEX: #PF hides the page offset. */
+static uint64_t aex_fault_addr(const struct sgx_exception *ex)
+{
+	return ex->vector == X86_TRAP_PF ? ex->addr & ~0xFFFULL : ex->addr;
 }
 
 /* --- first entry of a thread ------------------------------------------------------------- */
@@ -357,13 +366,13 @@ static struct sgx_thread *enclave_exception(struct sgx_thread *t, ucontext_t *uc
 			return resume_at_aep(t, uc);
 		case SGX_MM_FAULT_SIGBUS:
 			report_exception(uc, X86_TRAP_PF, sigbus_error_code(access),
-					 sgx_aex_fault_addr(ex), SIGBUS, BUS_ADRERR);
+					 aex_fault_addr(ex), SIGBUS, BUS_ADRERR);
 			return NULL;
 		case SGX_MM_FAULT_NOT_OURS:
 			break;
 		}
 	}
-	report_exception(uc, ex->vector, ex->error_code, sgx_aex_fault_addr(ex), 0, 0);
+	report_exception(uc, ex->vector, ex->error_code, aex_fault_addr(ex), 0, 0);
 	return NULL;
 }
 
