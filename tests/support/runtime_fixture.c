@@ -128,7 +128,7 @@ void rfix_unload(struct sgxemu_enclave *e)
 int rfix_enter(struct sgxemu_enclave *e, unsigned int op, struct te_args *args,
 	       struct sgx_enclave_run *run)
 {
-	return sgxemu_enter_enclave(op, (unsigned long)args, 0, EENTER, 0, 0, run);
+	return rfix_enter_enclave(op, (unsigned long)args, 0, EENTER, 0, 0, run);
 }
 
 int64_t rfix_call(struct sgxemu_enclave *e, unsigned int tcs, unsigned int op,

@@ -41,6 +41,16 @@ void rfix_unload(struct sgxemu_enclave *e);
 int64_t rfix_call(struct sgxemu_enclave *e, unsigned int tcs, unsigned int op,
 		  struct te_args *args);
 
+/*
+ * sgxemu_enter_enclave (or any function with the vDSO's contract) called from C with the
+ * callee-saved registers preserved around it (see vdso_call.S).
+ */
+int rfix_vdso_call(unsigned long rdi, unsigned long rsi, unsigned long rdx, unsigned int function,
+		   unsigned long r8, unsigned long r9, struct sgx_enclave_run *run,
+		   vdso_sgx_enter_enclave_t fn);
+#define rfix_enter_enclave(rdi, rsi, rdx, function, r8, r9, run) \
+	rfix_vdso_call(rdi, rsi, rdx, function, r8, r9, run, sgxemu_enter_enclave)
+
 /* The same with a caller-prepared run struct (user_handler, exception fields); the vDSO's return. */
 int rfix_enter(struct sgxemu_enclave *e, unsigned int op, struct te_args *args,
 	       struct sgx_enclave_run *run);
