@@ -318,7 +318,13 @@ void sgx_deliver_to_app(int sig, siginfo_t *info, void *ucv)
 		g[REG_RAX] = 0;
 		g[REG_EFL] &= ~(greg_t)(0x400 | 0x100); /* DF and TF clear, as the kernel does */
 	}
-	*uc_mask(uc) = interrupted_mask | a.mask | ((a.flags & SA_NODEFER) ? 0 : KSIG_MASK(sig));
+	/*
+	 * The handler's mask, as the kernel would set it — except the traps and the IPI: sgxemu's
+	 * emulation runs on them (an ENCLU inside this very handler is a SIGILL), so they are never
+	 * really blocked. A nested genuine fault then reaches the handler instead of killing.
+	 */
+	*uc_mask(uc) = sgx_signal_enclave_mask(interrupted_mask | a.mask |
+					       ((a.flags & SA_NODEFER) ? 0 : KSIG_MASK(sig)));
 
 	if (a.flags & SA_RESETHAND) {
 		struct sgx_app_action dfl = { .handler = SIG_DFL };
