@@ -32,6 +32,10 @@ struct sgx_ksigaction {
 #define SA_RESTORER_FLAG 0x04000000UL
 #define KSIG_MASK(sig) (1ULL << ((sig) - 1))
 #define SGX_ALTSTACK_SIZE (256UL << 10)
+/* An interrupted RSP this close above our own frame means we are running on the same stack. */
+#define SGX_SAME_STACK_DISTANCE (1UL << 20)
+/* Room left below our frame for what this handler still calls before it returns. */
+#define SGX_DELIVERY_STACK_MARGIN (16UL << 10)
 
 /* The application's disposition of each signal, as it believes it to be. */
 struct sgx_app_action {
@@ -291,6 +295,17 @@ void sgx_deliver_to_app(int sig, siginfo_t *info, void *ucv)
 	} else {
 		sp -= 128; /* the red zone */
 	}
+	/*
+	 * On a thread without sgxemu's alternate stack this handler runs on the interrupted stack
+	 * itself, just below the red zone: the new frame must go below everything in use now, or
+	 * it would overwrite the kernel's frame we are reading from.
+	 */
+	{
+		uint64_t here = (uint64_t)__builtin_frame_address(0);
+
+		if (here < sp && sp - here < SGX_SAME_STACK_DISTANCE)
+			sp = here - SGX_DELIVERY_STACK_MARGIN;
+	}
 
 	/* Lay out an rt_sigframe as the kernel does: fpstate (64-aligned), then ucontext+siginfo. */
 	if (fp_size) {
@@ -358,17 +373,25 @@ int sgx_signal_thread_init(struct sgx_thread *t)
 		return -ENOMEM;
 	/* A guard page below: an overflow is a clean crash, not silent corruption. */
 	mprotect(mem, 4096, PROT_NONE);
-	ours.ss_sp = mem + 4096;
-	ours.ss_size = SGX_ALTSTACK_SIZE;
-	ours.ss_flags = 0;
-	if (syscall(SYS_sigaltstack, &ours, NULL)) {
-		munmap(mem, SGX_ALTSTACK_SIZE + 4096);
-		return -errno;
-	}
-	t->app_altstack = old;
 	t->altstack = mem;
 	t->altstack_size = SGX_ALTSTACK_SIZE + 4096;
+	sgx_signal_altstack(t, &ours);
+	if (syscall(SYS_sigaltstack, &ours, NULL)) {
+		int err = errno;
+
+		munmap(mem, SGX_ALTSTACK_SIZE + 4096);
+		t->altstack = NULL;
+		return -err;
+	}
+	t->app_altstack = old;
 	return 0;
+}
+
+void sgx_signal_altstack(const struct sgx_thread *t, stack_t *ss)
+{
+	ss->ss_sp = (uint8_t *)t->altstack + 4096;
+	ss->ss_size = t->altstack_size - 4096;
+	ss->ss_flags = 0;
 }
 
 void sgx_signal_thread_exit(struct sgx_thread *t)

@@ -45,5 +45,7 @@ uint64_t sgx_signal_enclave_mask(uint64_t app_mask);
 /* Installs sgxemu's alternate signal stack on the calling thread (recording the app's). */
 int sgx_signal_thread_init(struct sgx_thread *t);
 void sgx_signal_thread_exit(struct sgx_thread *t);
+/* sgxemu's alternate stack of t as a stack_t (for a signal frame's uc_stack). */
+void sgx_signal_altstack(const struct sgx_thread *t, stack_t *ss);
 
 #endif /* SGXEMU_RUNTIME_SIGNAL_H */

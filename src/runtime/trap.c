@@ -157,7 +157,7 @@ static uint64_t aex_fault_addr(const struct sgx_exception *ex)
 
 /* --- first entry of a thread ------------------------------------------------------------- */
 
-static int thread_prepare(struct sgx_thread *t)
+static int thread_prepare(struct sgx_thread *t, ucontext_t *uc)
 {
 	long ret;
 
@@ -167,6 +167,12 @@ static int thread_prepare(struct sgx_thread *t)
 	ret = sgx_signal_thread_init(t);
 	if (ret && ret != -EBUSY)
 		return (int)ret;
+	/*
+	 * We are inside a signal handler: rt_sigreturn would restore the alternate stack recorded
+	 * in this frame (none) and undo the one just installed.
+	 */
+	if (!ret)
+		sgx_signal_altstack(t, &uc->uc_stack);
 	if (ret == -EBUSY)
 		pr_warn_once("runtime: a thread entered an enclave while running on its own "
 			     "alternate signal stack; sgxemu's handlers will share that stack");
@@ -524,7 +530,7 @@ struct sgx_thread *sgx_trap_dispatch(struct sgx_thread *t, int sig, siginfo_t *i
 
 		if (!t || t->host_fsbase != fs)
 			t = sgx_thread_current(fs, 0);
-		if (!t || thread_prepare(t)) {
+		if (!t || thread_prepare(t, uc)) {
 			pr_warn_once("runtime: cannot set up a thread for enclave entry");
 			report_exception(uc, X86_TRAP_GP, 0, 0, 0, 0);
 			goto out;
