@@ -149,12 +149,6 @@ static struct sgx_thread *entered_enclave(struct sgx_thread *t, const struct sgx
 	return t;
 }
 
-/* The address the OS reports for an exception that caused an AEX: #PF hides the page offset. */
-static uint64_t aex_fault_addr(const struct sgx_exception *ex)
-{
-	return ex->vector == X86_TRAP_PF ? ex->addr & ~0xFFFULL : ex->addr;
-}
-
 /* --- first entry of a thread ------------------------------------------------------------- */
 
 static int thread_prepare(struct sgx_thread *t, ucontext_t *uc)
@@ -372,13 +366,13 @@ static struct sgx_thread *enclave_exception(struct sgx_thread *t, ucontext_t *uc
 			return resume_at_aep(t, uc);
 		case SGX_MM_FAULT_SIGBUS:
 			report_exception(uc, X86_TRAP_PF, sigbus_error_code(access),
-					 aex_fault_addr(ex), SIGBUS, BUS_ADRERR);
+					 sgx_aex_fault_addr(ex), SIGBUS, BUS_ADRERR);
 			return NULL;
 		case SGX_MM_FAULT_NOT_OURS:
 			break;
 		}
 	}
-	report_exception(uc, ex->vector, ex->error_code, aex_fault_addr(ex), 0, 0);
+	report_exception(uc, ex->vector, ex->error_code, sgx_aex_fault_addr(ex), 0, 0);
 	return NULL;
 }
 

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include <asm/prctl.h>
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,6 +317,21 @@ static int64_t call(unsigned int t, uint64_t op, struct te_args *a)
 	return run(tcs_addr(t), EENTER, op, (uint64_t)a);
 }
 
+/*
+ * This stand-in owns the trap signals itself, so it must reach the C library's sigaction, not
+ * the one sgxemu's runtime interposes (which would route SIGILL at an ENCLU to the real
+ * emulation).
+ */
+static int libc_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	static int (*real)(int, const struct sigaction *, struct sigaction *);
+
+	if (!real)
+		real = (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(RTLD_NEXT,
+											   "sigaction");
+	return real(sig, act, old);
+}
+
 /* cmocka installs its own handlers around every test and fixture, so every call does this. */
 static void install_handlers(void)
 {
@@ -330,10 +346,10 @@ static void install_handlers(void)
 	sa.sa_sigaction = on_signal;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGILL, &sa, NULL);
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGFPE, &sa, NULL);
-	sigaction(SIGTRAP, &sa, NULL);
+	libc_sigaction(SIGILL, &sa, NULL);
+	libc_sigaction(SIGSEGV, &sa, NULL);
+	libc_sigaction(SIGFPE, &sa, NULL);
+	libc_sigaction(SIGTRAP, &sa, NULL);
 }
 
 static int setup(void **state)
