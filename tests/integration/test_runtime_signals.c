@@ -22,6 +22,7 @@
 
 #include "cpu/cpu.h"
 #include "kernel/sgx.h"
+#include "runtime/thread.h"
 #include "runtime_fixture.h"
 
 static struct sgxemu_enclave *encl;
@@ -224,15 +225,14 @@ static void test_busy_tcs_is_gp(void **state)
 	struct te_args probe;
 
 	pthread_create(&s.thread, NULL, spin_thread, &s);
-	/* Wait until the spinner is inside: its TCS then reports busy. */
-	do {
-		memset(&run, 0, sizeof(run));
-		run.tcs = encl->tcs[3];
-		memset(&args, 0, sizeof(args));
-		assert_int_equal(rfix_enter(encl, TE_OP_ECHO, &args, &run), 0);
-		if (run.function == EEXIT)
-			usleep(1000);
-	} while (run.function == EEXIT);
+	/* Wait until the spinner is in enclave mode (its ENCLU logical processor says so). */
+	while (!s.tid || !sgx_thread_find(s.tid) ||
+	       !__atomic_load_n(&sgx_thread_find(s.tid)->tlp.enclave_mode, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	memset(&run, 0, sizeof(run));
+	run.tcs = encl->tcs[3];
+	memset(&args, 0, sizeof(args));
+	assert_int_equal(rfix_enter(encl, TE_OP_ECHO, &args, &run), 0);
 	assert_int_equal(run.function, EENTER);
 	assert_int_equal(run.exception_vector, 13);
 	stop = 1;
