@@ -478,3 +478,77 @@ __attribute__((visibility("default"))) int sigaltstack(const stack_t *ss, stack_
 	}
 	return 0;
 }
+
+/*
+ * The mask interposers. The trap signals and the IPI carry the emulation itself (an ENCLU is a
+ * SIGILL): blocking one would make the kernel kill the process at the next enclave entry, so they
+ * are never blocked in the kernel. The application still sees the mask it asked for: the trap
+ * bits it believes blocked are kept per thread and merged into what it reads back.
+ */
+static __thread uint64_t app_blocked_traps;
+
+static int set_app_mask(int how, const sigset_t *set, sigset_t *old)
+{
+	uint64_t kernel, view, want = 0;
+
+	if (raw_sigprocmask(SIG_BLOCK, NULL, &kernel))
+		return errno;
+	view = (kernel & ~trap_signal_mask()) | app_blocked_traps;
+	if (set) {
+		uint64_t req;
+
+		memcpy(&req, set, sizeof(req));
+		switch (how) {
+		case SIG_BLOCK:
+			want = view | req;
+			break;
+		case SIG_UNBLOCK:
+			want = view & ~req;
+			break;
+		case SIG_SETMASK:
+			want = req;
+			break;
+		default:
+			return EINVAL;
+		}
+		want &= ~(KSIG_MASK(SIGKILL) | KSIG_MASK(SIGSTOP));
+	}
+	if (old) {
+		sigemptyset(old);
+		memcpy(old, &view, sizeof(view));
+	}
+	if (!set)
+		return 0;
+	app_blocked_traps = want & trap_signal_mask();
+	want &= ~trap_signal_mask();
+	if (raw_sigprocmask(SIG_SETMASK, &want, NULL))
+		return errno;
+	return 0;
+}
+
+__attribute__((visibility("default"))) int pthread_sigmask(int how, const sigset_t *set,
+							   sigset_t *old)
+{
+	return set_app_mask(how, set, old);
+}
+
+__attribute__((visibility("default"))) int sigprocmask(int how, const sigset_t *set,
+						       sigset_t *old)
+{
+	int err = set_app_mask(how, set, old);
+
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+__attribute__((visibility("default"))) int sigsuspend(const sigset_t *mask)
+{
+	uint64_t want;
+
+	memcpy(&want, mask, sizeof(want));
+	want &= ~trap_signal_mask();
+	return (int)syscall(SYS_rt_sigsuspend, &want, sizeof(want));
+}

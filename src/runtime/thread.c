@@ -121,7 +121,13 @@ static void slot_remove(int32_t tid)
 
 static void sgx_thread_destructor(void *arg)
 {
-	sgx_thread_release(arg);
+	struct sgx_thread *t = arg;
+
+	/* A record reused for a new thread with the same tid is no longer this thread's. */
+	if (t->tid != sgx_raw_gettid())
+		return;
+	sgx_trap_thread_exit(t);
+	sgx_thread_release(t);
 }
 
 static void sgx_thread_key_init(void)

@@ -87,6 +87,9 @@ struct sgx_thread *sgx_thread_current(uint64_t host_fsbase, uint64_t host_gsbase
 typedef void (*sgx_thread_fn)(struct sgx_thread *t, void *arg);
 void sgx_thread_for_each(sgx_thread_fn fn, void *arg);
 
+/* Undoes what the first enclave entry set up on this thread (trap.c): dispatch, alternate stack. */
+void sgx_trap_thread_exit(struct sgx_thread *t);
+
 /* Drops the record of an exiting thread (pthread key destructor). */
 void sgx_thread_release(struct sgx_thread *t);
 

@@ -184,6 +184,16 @@ static int thread_prepare(struct sgx_thread *t, ucontext_t *uc)
 	return 0;
 }
 
+void sgx_trap_thread_exit(struct sgx_thread *t)
+{
+	if (!t->registered)
+		return;
+	if (t->sud_enabled)
+		prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0);
+	t->sud_enabled = 0;
+	sgx_signal_thread_exit(t);
+}
+
 /* --- reporting --------------------------------------------------------------------------- */
 
 static int vector_to_signal(uint8_t vector, int *code)
