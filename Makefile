@@ -31,7 +31,8 @@ test-asan:
 # The concurrent tests built with ThreadSanitizer.
 test-tsan:
 	$(MAKE) build BUILD=build-tsan CMAKE_FLAGS="-DSGXEMU_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug"
-	cd build-tsan && ctest -j $(JOBS) $(CTEST_FLAGS) -L concurrent
+	cd build-tsan && TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1" \
+		ctest -j $(JOBS) $(CTEST_FLAGS) -L concurrent
 
 # libFuzzer targets (clang, ASan+UBSan) in build-fuzz, each run for FUZZ_TIME seconds.
 FUZZ_TIME ?= 60

@@ -54,14 +54,14 @@ struct spinner {
 	struct te_args args;
 	int64_t status;
 	pthread_t thread;
-	volatile pid_t tid; /* set by the thread itself when it starts */
+	pid_t tid; /* set by the thread itself when it starts (atomic) */
 };
 
 static void *spin_thread(void *arg)
 {
 	struct spinner *s = arg;
 
-	s->tid = (pid_t)syscall(SYS_gettid);
+	__atomic_store_n(&s->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 
 	memset(&s->args, 0, sizeof(s->args));
 	s->args.u.spin.iterations = ~0ULL >> 1;
@@ -79,7 +79,7 @@ static void check_spinner(struct spinner *s)
 	assert_int_equal(s->args.u.spin.checksum, te_spin_checksum(s->seed, s->args.u.spin.done));
 }
 
-static volatile int handled;
+static int handled; /* atomic */
 
 static void count_handler(int sig)
 {
@@ -96,9 +96,9 @@ static void test_async_signal_is_an_aex(void **state)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = count_handler;
 	sigaction(SIGUSR1, &sa, NULL);
-	handled = 0;
+	__atomic_store_n(&handled, 0, __ATOMIC_RELAXED);
 	pthread_create(&s.thread, NULL, spin_thread, &s);
-	while (handled < 50) {
+	while (__atomic_load_n(&handled, __ATOMIC_RELAXED) < 50) {
 		pthread_kill(s.thread, SIGUSR1);
 		usleep(1000);
 	}
@@ -118,12 +118,12 @@ static void test_async_signal_is_an_aex(void **state)
 #define STORM_DELIVERIES 100000
 #endif
 
-static volatile uint64_t storm_handled;
+static uint64_t storm_handled; /* atomic */
 
 static void storm_handler(int sig)
 {
 	int saved = errno;
-	void *p = malloc(64 + (storm_handled & 255));
+	void *p = malloc(64 + (__atomic_load_n(&storm_handled, __ATOMIC_RELAXED) & 255));
 
 	errno = EINTR;
 	if (p)
@@ -143,7 +143,7 @@ static void arm_timers(struct spinner *sp, timer_t timers[2], long interval_ns)
 	static const int sigs[2] = { SIGPROF, SIGALRM };
 	clockid_t clock;
 
-	while (!sp->tid)
+	while (!__atomic_load_n(&sp->tid, __ATOMIC_ACQUIRE))
 		sched_yield();
 	assert_int_equal(pthread_getcpuclockid(sp->thread, &clock), 0);
 	for (int i = 0; i < 2; i++) {
@@ -151,7 +151,7 @@ static void arm_timers(struct spinner *sp, timer_t timers[2], long interval_ns)
 		struct itimerspec its = { .it_interval = { 0, interval_ns + i * 20000 },
 					  .it_value = { 0, interval_ns + i * 20000 } };
 
-		sev._sigev_un._tid = sp->tid;
+		sev._sigev_un._tid = __atomic_load_n(&sp->tid, __ATOMIC_ACQUIRE);
 		assert_int_equal(timer_create(clock, &sev, &timers[i]), 0);
 		assert_int_equal(timer_settime(timers[i], 0, &its, NULL), 0);
 	}
@@ -173,7 +173,7 @@ static void test_signal_storm(void **state)
 	sigaddset(&sa.sa_mask, SIGALRM);
 	sigaction(SIGPROF, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);
-	storm_handled = 0;
+	__atomic_store_n(&storm_handled, 0, __ATOMIC_RELAXED);
 	for (int i = 0; i < 2; i++) {
 		pthread_create(&s[i].thread, NULL, spin_thread, &s[i]);
 		arm_timers(&s[i], timers[i], 50000);
@@ -194,7 +194,7 @@ static void test_signal_storm(void **state)
 		pthread_join(s[i].thread, NULL);
 		check_spinner(&s[i]);
 	}
-	assert_true(storm_handled >= STORM_DELIVERIES);
+	assert_true(__atomic_load_n(&storm_handled, __ATOMIC_RELAXED) >= STORM_DELIVERIES);
 	signal(SIGPROF, SIG_IGN);
 	signal(SIGALRM, SIG_IGN);
 }
@@ -226,9 +226,14 @@ static void test_busy_tcs_is_gp(void **state)
 
 	pthread_create(&s.thread, NULL, spin_thread, &s);
 	/* Wait until the spinner is in enclave mode (its ENCLU logical processor says so). */
-	while (!s.tid || !sgx_thread_find(s.tid) ||
-	       !__atomic_load_n(&sgx_thread_find(s.tid)->tlp.enclave_mode, __ATOMIC_ACQUIRE))
+	for (;;) {
+		pid_t tid = __atomic_load_n(&s.tid, __ATOMIC_ACQUIRE);
+		struct sgx_thread *t = tid ? sgx_thread_find(tid) : NULL;
+
+		if (t && __atomic_load_n(&t->tlp.enclave_mode, __ATOMIC_ACQUIRE))
+			break;
 		usleep(1000);
+	}
 	memset(&run, 0, sizeof(run));
 	run.tcs = encl->tcs[3];
 	memset(&args, 0, sizeof(args));
