@@ -70,6 +70,12 @@ struct sgxemu_load_params {
 	uint32_t miscselect;
 
 	unsigned int flags; /* SGXEMU_LOAD_* */
+
+	/*
+	 * The ELF the stream was packed from, if known: registered with the enclave for debuggers
+	 * and profilers (<sgxemu/debug.h>). Every loaded enclave is registered, with or without it.
+	 */
+	const char *elf_path;
 };
 
 /* A loaded, initialised enclave. Addresses are linear addresses in this process. */

@@ -17,6 +17,7 @@
 #define SGXEMU_SGXEMU_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <sgxemu/config.h>
@@ -95,6 +96,28 @@ struct sgx_enclave_run;
 int sgxemu_enter_enclave(unsigned long rdi, unsigned long rsi, unsigned long rdx,
 			 unsigned int function, unsigned long r8, unsigned long r9,
 			 struct sgx_enclave_run *run);
+
+/* --- statistics ----------------------------------------------------------------------------- */
+
+/* A snapshot of the platform: the EPC, the enclaves, and how often each leaf ran. */
+struct sgxemu_stats {
+	unsigned int nr_sections;
+	unsigned int nr_enclaves;
+	uint64_t epc_pages;	     /* every frame of every section */
+	uint64_t epc_free_pages;     /* on the free lists */
+	uint64_t epc_leaked_pages;   /* lost to a failed EREMOVE, as the kernel leaks them */
+	uint64_t enclave_pages;	     /* child pages (REG, TCS, TRIM) of all enclaves */
+	uint64_t va_pages;	     /* version-array pages of the reclaimer */
+	uint64_t aex;		     /* asynchronous exits */
+	uint64_t encls[16];	     /* ENCLS leaf executions, by leaf (enum sgx_encls_leaf) */
+	uint64_t enclu[8];	     /* ENCLU leaf executions, by leaf (enum sgx_enclu_leaf) */
+};
+
+/*
+ * Fills *stats for the process's platform (booting it from the environment if needed). Returns 0,
+ * or -1 with errno ENODEV if no platform could be booted.
+ */
+int sgxemu_stats(struct sgxemu_stats *stats);
 
 #ifdef __cplusplus
 }

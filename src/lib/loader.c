@@ -18,8 +18,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <sgxemu/debug.h>
 #include <sgxemu/enclave_tls.h>
 #include <sgxemu/sgxs.h>
+
+#include "common/log.h"
 
 #define PAGE_SIZE 4096ULL
 #define LOAD_RUN_PAGES 256
@@ -587,6 +590,10 @@ int sgxemu_enclave_load(const struct sgxemu_load_params *params, struct sgxemu_e
 	sgxemu_sgxs_close(r);
 	free(sig);
 	load_cleanup(&l);
+	/* Only a debugging aid: an enclave that could not be registered still runs. */
+	if (sgxemu_debug_add_enclave(e->base, e->size, params->elf_path))
+		pr_warn("loader: enclave at %#llx not registered for debuggers (%s)",
+			(unsigned long long)e->base, strerror(errno));
 	*out = e;
 	return 0;
 
@@ -609,6 +616,7 @@ void sgxemu_enclave_unload(struct sgxemu_enclave *e)
 {
 	if (!e)
 		return;
+	sgxemu_debug_remove_enclave(e->base);
 	e->ops->munmap(e->ops_ctx, (void *)e->base, e->size);
 	e->ops->close(e->ops_ctx, e->fd);
 	free(e->tcs);

@@ -25,6 +25,8 @@
 
 #include <asm/prctl.h>
 
+#include <sgxemu/debug.h>
+
 #include "common/log.h"
 #include "cpu/enclu.h"
 #include "cpu/encls.h"
@@ -266,6 +268,17 @@ static void report_exception(ucontext_t *uc, uint8_t vector, uint32_t error_code
 	sgx_deliver_to_app(sig, &si, uc);
 }
 
+/*
+ * A breakpoint for debuggers (tools/sgxemu.gdb, include/sgxemu/debug.h): called for every
+ * exception in enclave mode that is reported rather than resolved. It does nothing.
+ */
+__attribute__((noinline, used, visibility("default"))) void
+sgxemu_debug_enclave_exception(unsigned int vector, unsigned int error_code, uint64_t addr,
+			       uint64_t rip)
+{
+	asm volatile("" : : "r"(vector), "r"(error_code), "r"(addr), "r"(rip) : "memory");
+}
+
 /* --- ENCLU from host code: EENTER and ERESUME -------------------------------------------- */
 
 static unsigned int access_from_error_code(uint32_t error_code)
@@ -361,8 +374,14 @@ static struct sgx_thread *enclave_exception(struct sgx_thread *t, ucontext_t *uc
 {
 	struct sgx_xstate xs;
 	struct sgx_regs r;
+	uint64_t fault_rip;
 
 	regs_from_uc(uc, &r, t->encl_fsbase, t->encl_gsbase);
+	fault_rip = r.rip;
+	/* Before the AEX, so that a debugger finds the enclave's registers in the signal frame. */
+	if (!resolvable)
+		sgxemu_debug_enclave_exception(ex->vector, ex->error_code, sgx_aex_fault_addr(ex),
+					       fault_rip);
 	xstate_from_uc(uc, &xs);
 	sgx_aex(&t->tlp, &r, &xs, ex);
 	regs_to_uc(&r, uc);
@@ -375,12 +394,16 @@ static struct sgx_thread *enclave_exception(struct sgx_thread *t, ucontext_t *uc
 		case SGX_MM_FAULT_NO_ACCESS: /* the retried access meets the EPCM and is reported */
 			return resume_at_aep(t, uc);
 		case SGX_MM_FAULT_SIGBUS:
+			sgxemu_debug_enclave_exception(X86_TRAP_PF, sigbus_error_code(access),
+						       sgx_aex_fault_addr(ex), fault_rip);
 			report_exception(uc, X86_TRAP_PF, sigbus_error_code(access),
 					 sgx_aex_fault_addr(ex), SIGBUS, BUS_ADRERR);
 			return NULL;
 		case SGX_MM_FAULT_NOT_OURS:
 			break;
 		}
+		sgxemu_debug_enclave_exception(ex->vector, ex->error_code, sgx_aex_fault_addr(ex),
+					       fault_rip);
 	}
 	report_exception(uc, ex->vector, ex->error_code, sgx_aex_fault_addr(ex), 0, 0);
 	return NULL;

@@ -143,7 +143,11 @@ sgx_signal_stub:
 	.hidden sgx_signal_restorer
 	.type sgx_signal_restorer, @function
 sgx_signal_restorer:
-	mov $SYS_rt_sigreturn, %eax
+	/*
+	 * This exact encoding (48 c7 c0 0f 00 00 00, then 0f 05) is what gdb and libgcc's unwinder
+	 * recognise as the signal trampoline: with it, backtraces cross the signal frame.
+	 */
+	mov $SYS_rt_sigreturn, %rax
 	syscall
 	ud2
 	.size sgx_signal_restorer, . - sgx_signal_restorer

@@ -52,6 +52,11 @@ run 0 "$SGXEMU" sign --key "$T/key.pem" --out "$T/f.sig" --vendor 0x8086 --date 
 [ "$(bytes "$T/f.sig" 1008 16)" = f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff ] || fail "--isvextprodid"
 [ "$(bytes "$T/f.sig" 1024 2)" = 3412 ] || fail "--isvprodid"
 [ "$(bytes "$T/f.sig" 1026 2)" = 0102 ] || fail "--isvsvn"
+# --xfrm host: this machine's XCR0, which is also the XFRM the emulated CPU lets enclaves have.
+run 0 "$SGXEMU" sign --key "$T/key.pem" --out "$T/h.sig" --xfrm host "$T/e.sgxs"
+host_xfrm=$(printf '%016x' "$(( $("$SGXEMU" info | awk '/settable XFRM/ { print $NF }') ))" |
+	sed -E 's/(..)(..)(..)(..)(..)(..)(..)(..)/\8\7\6\5\4\3\2\1/')
+[ "$(bytes "$T/h.sig" 936 8)" = "$host_xfrm" ] || fail "--xfrm host"
 # Reserved bytes stay zero.
 [ "$(bytes "$T/f.sig" 44 84 | tr -d 0)" = "" ] || fail "reserved 44..127"
 [ "$(bytes "$T/f.sig" 992 16 | tr -d 0)" = "" ] || fail "reserved 992..1007"

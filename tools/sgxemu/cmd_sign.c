@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sgxemu/pack.h>
 #include <sgxemu/sgxs.h>
 #include <sgxemu/sign.h>
 
@@ -85,6 +86,11 @@ static int apply_fields(const struct sgxemu_command *cmd, const struct sign_args
 	for (int i = 0; i < NR_FIELD_OPTIONS; i++) {
 		if (!a->field[i] || !numeric[i].name)
 			continue;
+		/* The XFRM of an enclave signed for this machine: what XCR0 enables here. */
+		if (i == OPT_XFRM - OPT_VENDOR && !strcmp(a->field[i], "host")) {
+			v[i] = sgxemu_host_xcr0();
+			continue;
+		}
 		if (!cli_parse_uint(a->field[i], numeric[i].max, &v[i]))
 			return cli_usage_error(cmd, "--%s '%s' is not a number from 0 to 0x%llx",
 					       numeric[i].name, a->field[i],
@@ -327,7 +333,8 @@ const struct sgxemu_command cmd_sign = {
 		"                           PROVISIONKEY, 0x20 EINITTOKEN_KEY, 0x80 KSS,\n"
 		"                           0x400 AEXNOTIFY                              [0x4]\n"
 		"      --attributes-mask M  FLAGS bits EINIT compares    [~0; ~0x2 with --debug]\n"
-		"      --xfrm XFRM          ATTRIBUTES.XFRM (bits 0 and 1 required)      [0x3]\n"
+		"      --xfrm XFRM|host     ATTRIBUTES.XFRM (bits 0 and 1 required); host:\n"
+		"                           this machine's XCR0                          [0x3]\n"
 		"      --xfrm-mask M        XFRM bits EINIT compares                     [~0x3]\n"
 		"      --miscselect N       MISCSELECT (0x1 EXINFO)                      [0]\n"
 		"      --miscselect-mask M  MISCSELECT bits EINIT compares               "
