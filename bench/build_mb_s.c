@@ -212,6 +212,8 @@ static int run(struct bench_result *result, char *err, size_t errlen)
 	}
 	memset(b.token, 0, 512);
 	b.lp = sgx_cpu_get_lp(b.cpu);
+	/* The bench plays the kernel: every operand is its own memory (see cpu.h). */
+	sgx_lp_set_kernel_operands(b.lp, true);
 	if (sign(&b)) {
 		snprintf(err, errlen, "cannot sign the enclave: %s", b.err);
 		goto out_lp;

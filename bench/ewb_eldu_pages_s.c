@@ -225,6 +225,8 @@ static int run(struct bench_result *result, char *err, size_t errlen)
 		return -1;
 	}
 	b.lp = sgx_cpu_get_lp(b.cpu);
+	/* The bench plays the kernel: every operand is its own memory (see cpu.h). */
+	sgx_lp_set_kernel_operands(b.lp, true);
 	b.backing = aligned_alloc(4096, (size_t)NR_PAGES * SGX_PAGE_SIZE);
 	b.pcmd = aligned_alloc(128, NR_PAGES * sizeof(*b.pcmd));
 	b.pageinfo = aligned_alloc(32, NR_PAGES * sizeof(*b.pageinfo));

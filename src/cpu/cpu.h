@@ -100,6 +100,17 @@ unsigned int sgx_lp_id(const struct sgx_lp *lp);
 unsigned int sgx_cpu_nr_lps(const struct sgx_cpu *cpu);
 struct sgx_cpu *sgx_lp_cpu(const struct sgx_lp *lp);
 
+/*
+ * The kernel's promise for the ENCLS it runs on this LP until sgx_cpu_put_lp: every operand that
+ * is not EPC (PAGEINFO, SECINFO, PCMD, source and backing pages, SIGSTRUCT, EINITTOKEN) points
+ * into its own memory, never at an address a user supplied — as the real kernel hands ENCLS only
+ * kernel addresses (it copies or pins user pages first). The CPU then reads and writes those
+ * operands directly instead of through process_vm_readv/writev. Without the promise (the
+ * default, and what tests, fuzzers and a hypervisor's trapped guest ENCLS use) a bad pointer is
+ * a #PF value, never a crash.
+ */
+void sgx_lp_set_kernel_operands(struct sgx_lp *lp, bool kernel_operands);
+
 /* The details of the last ENCLS fault on this LP (valid when a wrapper returned the flag). */
 const struct sgx_fault *sgx_lp_last_fault(const struct sgx_lp *lp);
 

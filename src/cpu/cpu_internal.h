@@ -27,6 +27,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/uaccess.h"
 #include "cpu/cpu.h"
 #include "cpu/enclu.h"
 #include "cpu/encls.h"
@@ -139,6 +140,7 @@ struct sgx_lp {
 	bool busy;                 /* taken by a thread (under cpu->lp_wait_lock) */
 	uint64_t lepubkeyhash[4];  /* IA32_SGXLEPUBKEYHASH0..3 of this LP */
 	struct sgx_fault fault;    /* the last ENCLS fault */
+	bool kernel_operands;      /* sgx_lp_set_kernel_operands(): operands are the caller's memory */
 	uint64_t rflags;           /* RFLAGS after the last ENCLS */
 	/*
 	 * The LP's scratch page for paging (paging_crypto.c): ELDU decrypts into it so that a blob
@@ -339,6 +341,10 @@ int sgx_encls_epcm_pf(struct sgx_lp *lp, sgx_paddr_t addr, bool write);
 /* Copy a non-EPC operand; on failure records #PF(addr) and returns the ENCLS fault value. */
 int sgx_encls_read(struct sgx_lp *lp, void *dst, uint64_t src, size_t n);
 int sgx_encls_write(struct sgx_lp *lp, uint64_t dst, const void *src, size_t n);
+/* Several operands at once: 0, or -1 if any of them faults (the caller then redoes them one by
+ * one with sgx_encls_read/write, in the SDM's order, to report the right #PF). */
+int sgx_encls_read_vec(struct sgx_lp *lp, const struct sgx_uiov *iov, unsigned int nr);
+int sgx_encls_write_vec(struct sgx_lp *lp, const struct sgx_uiov *iov, unsigned int nr);
 /* Status-code return: sets ZF (error) or CF (informational) in lp->rflags. */
 int sgx_encls_status(struct sgx_lp *lp, int code, bool carry);
 /*

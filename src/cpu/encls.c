@@ -70,6 +70,10 @@ static uint64_t first_bad_byte(uint64_t addr, size_t n, bool write)
 
 int sgx_encls_read(struct sgx_lp *lp, void *dst, uint64_t src, size_t n)
 {
+	if (lp->kernel_operands) {
+		memcpy(dst, (const void *)(uintptr_t)src, n);
+		return 0;
+	}
 	if (!sgx_copy_from_user(dst, src, n))
 		return 0;
 	return sgx_encls_pf(lp, first_bad_byte(src, n, false), 0);
@@ -81,6 +85,10 @@ int sgx_encls_write(struct sgx_lp *lp, uint64_t dst, const void *src, size_t n)
 	uint64_t bad;
 	uint8_t byte;
 
+	if (lp->kernel_operands) {
+		memcpy((void *)(uintptr_t)dst, src, n);
+		return 0;
+	}
 	if (!sgx_copy_to_user(dst, src, n))
 		return 0;
 	bad = first_bad_byte(dst, n, true);
@@ -88,6 +96,24 @@ int sgx_encls_write(struct sgx_lp *lp, uint64_t dst, const void *src, size_t n)
 	if (!sgx_copy_from_user(&byte, bad, 1))
 		error_code |= X86_PF_PROT;
 	return sgx_encls_pf(lp, bad, error_code);
+}
+
+int sgx_encls_read_vec(struct sgx_lp *lp, const struct sgx_uiov *iov, unsigned int nr)
+{
+	if (!lp->kernel_operands)
+		return sgx_copy_from_user_vec(iov, nr) ? -1 : 0;
+	for (unsigned int i = 0; i < nr; i++)
+		memcpy(iov[i].kaddr, (const void *)(uintptr_t)iov[i].uaddr, iov[i].n);
+	return 0;
+}
+
+int sgx_encls_write_vec(struct sgx_lp *lp, const struct sgx_uiov *iov, unsigned int nr)
+{
+	if (!lp->kernel_operands)
+		return sgx_copy_to_user_vec(iov, nr) ? -1 : 0;
+	for (unsigned int i = 0; i < nr; i++)
+		memcpy((void *)(uintptr_t)iov[i].uaddr, iov[i].kaddr, iov[i].n);
+	return 0;
 }
 
 int sgx_encls_status(struct sgx_lp *lp, int code, bool carry)

@@ -210,7 +210,7 @@ int sgx_eadd(struct sgx_lp *lp, uint64_t pageinfo_addr, sgx_paddr_t page_pa)
 	 */
 	lp->eadd_buf_frame = 0;
 	contents = lp->eadd_buf;
-	have_contents = !sgx_copy_from_user_vec(
+	have_contents = !sgx_encls_read_vec(lp,
 		(const struct sgx_uiov[]){ { &secinfo, pginfo.metadata, sizeof(secinfo) },
 					   { contents, pginfo.contents, SGX_PAGE_SIZE } },
 		2);

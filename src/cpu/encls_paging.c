@@ -354,7 +354,7 @@ int sgx_ewb(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t page, sgx_paddr_t 
 			  sizeof(e->linaddr) },
 		};
 
-		if (sgx_copy_to_user_vec(out, 3)) {
+		if (sgx_encls_write_vec(lp, out, 3)) {
 			for (unsigned int i = 0; i < 3 && !ret; i++)
 				ret = sgx_encls_write(lp, out[i].uaddr, out[i].kaddr, out[i].n);
 			if (ret)
@@ -423,7 +423,7 @@ int sgx_eldx(struct sgx_lp *lp, uint64_t pageinfo, sgx_paddr_t page, sgx_paddr_t
 			{ lp->page_buf, pi.contents, SGX_PAGE_SIZE },
 		};
 
-		contents_read = !sgx_copy_from_user_vec(in, 2);
+		contents_read = !sgx_encls_read_vec(lp, in, 2);
 		if (!contents_read) {
 			ret = sgx_encls_read(lp, &pcmd, pi.metadata, sizeof(pcmd));
 			if (ret)

@@ -99,12 +99,19 @@ void sgx_cpu_put_lp(struct sgx_lp *lp)
 {
 	struct sgx_cpu *cpu = lp->cpu;
 
+	/* The kernel-operand promise lasts while the LP is held, never longer. */
+	lp->kernel_operands = false;
 	pthread_mutex_unlock(&lp->lock);
 	pthread_mutex_lock(&cpu->lp_wait_lock);
 	lp->busy = false;
 	/* Broadcast: a waiter may want this LP in particular (sgx_cpu_get_lp_id). */
 	pthread_cond_broadcast(&cpu->lp_wait_cond);
 	pthread_mutex_unlock(&cpu->lp_wait_lock);
+}
+
+void sgx_lp_set_kernel_operands(struct sgx_lp *lp, bool kernel_operands)
+{
+	lp->kernel_operands = kernel_operands;
 }
 
 unsigned int sgx_lp_id(const struct sgx_lp *lp)

@@ -52,8 +52,17 @@ bool sgx_encls_failed(const struct sgx_platform *platform, int ret)
 
 struct sgx_lp *sgx_get_lp(struct sgx_platform *platform)
 {
+	struct sgx_lp *lp;
+
 	sgx_lockdep_acquire(SGX_LOCK_LP);
-	return sgx_cpu_get_lp(platform->cpu);
+	lp = sgx_cpu_get_lp(platform->cpu);
+	/*
+	 * Like the real kernel, this layer hands ENCLS only its own memory: user data is copied in
+	 * first (the SECS, SIGSTRUCT, the ADD_PAGES source page), so the CPU may read operands
+	 * directly. A path that passes a user address (a guest's trapped ENCLS) must not use this.
+	 */
+	sgx_lp_set_kernel_operands(lp, true);
+	return lp;
 }
 
 void sgx_put_lp(struct sgx_lp *lp)
