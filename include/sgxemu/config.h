@@ -13,6 +13,11 @@
  *   lps          SGXEMU_LPS           1..256                       number of host CPUs
  *   log          SGXEMU_LOG           err|warn|info|debug|0-7      warn
  *   stats        SGXEMU_STATS         0|1                          0 (print statistics at exit)
+ *   backing-dir  SGXEMU_BACKING_DIR   a directory, or empty         empty (evicted pages in memory)
+ *
+ * backing-dir: where evicted EPC pages are kept. Empty: an anonymous memory file per enclave (the
+ * kernel's shmem backing). A directory: an unlinked file per enclave in it, so that an enclave
+ * much larger than the EPC pages to disk instead of memory.
  */
 #ifndef SGXEMU_CONFIG_H
 #define SGXEMU_CONFIG_H
@@ -25,6 +30,7 @@
 #define SGXEMU_MAX_LPS 256
 #define SGXEMU_MIN_EPC_SECTION_SIZE (16ULL * 4096)
 #define SGXEMU_MAX_EPC_TOTAL_SIZE (64ULL << 30)
+#define SGXEMU_BACKING_DIR_MAX 256
 
 struct sgxemu_config {
 	unsigned int nr_epc_sections;
@@ -38,6 +44,7 @@ struct sgxemu_config {
 	unsigned int nr_lps;
 	int log_level;
 	bool stats_at_exit;
+	char backing_dir[SGXEMU_BACKING_DIR_MAX]; /* "" = memory */
 };
 
 void sgxemu_config_defaults(struct sgxemu_config *config);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/sha.h>
@@ -155,6 +156,18 @@ int sgxemu_config_set(struct sgxemu_config *config, const char *key, const char 
 		config->log_level = level;
 		return 0;
 	}
+	if (!strcmp(key, "backing-dir")) {
+		struct stat st;
+
+		if (strlen(value) >= sizeof(config->backing_dir))
+			return config_error(err, errlen, "backing-dir: path longer than %zu bytes",
+					    sizeof(config->backing_dir) - 1);
+		if (*value && (stat(value, &st) || !S_ISDIR(st.st_mode)))
+			return config_error(err, errlen, "backing-dir: '%s' is not a directory",
+					    value);
+		strcpy(config->backing_dir, value);
+		return 0;
+	}
 	if (!strcmp(key, "sgx2"))
 		flag = &config->sgx2;
 	else if (!strcmp(key, "flc"))
@@ -180,6 +193,7 @@ int sgxemu_config_from_env(struct sgxemu_config *config, char *err, size_t errle
 		{ "SGXEMU_FLC", "flc" },	   { "SGXEMU_LAUNCH_CACHE", "launch-cache" },
 		{ "SGXEMU_ROOT_SEED", "root-seed" }, { "SGXEMU_LPS", "lps" },
 		{ "SGXEMU_LOG", "log" },	   { "SGXEMU_STATS", "stats" },
+		{ "SGXEMU_BACKING_DIR", "backing-dir" },
 	};
 	char inner[200];
 

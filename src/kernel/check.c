@@ -120,27 +120,112 @@ static bool sgx_check_pte(struct sgx_check *c, uint64_t addr)
 	return true;
 }
 
+/*
+ * Paging state of one page: a page BEING_RECLAIMED is resident and waits on the deferred list
+ * (no batch is in flight while the checker runs); a page out of the EPC holds exactly one VA slot
+ * of one of its enclave's VA pages, which nobody else holds. Enclave lock held.
+ */
+struct sgx_check_slots {
+	struct sgx_encl_va_page **va_pages;
+	unsigned int nr_va;
+	uint8_t *claimed; /* nr_va * 512 bits */
+	unsigned int nr_claimed;
+};
+
+static bool sgx_check_slot(struct sgx_check *c, struct sgx_check_slots *slots,
+			   const struct sgx_encl_page *page, const char *what)
+{
+	unsigned int offset = page->desc & SGX_ENCL_PAGE_VA_OFFSET_MASK, i, bit;
+
+	for (i = 0; i < slots->nr_va && slots->va_pages[i] != page->va_page; i++)
+		;
+	if (i == slots->nr_va)
+		return sgx_check_fail(c, "%s is out of the EPC with a VA page its enclave lacks",
+				      what);
+	if (!sgx_va_slot_used(page->va_page, offset))
+		return sgx_check_fail(c, "%s is out of the EPC but its VA slot %u is free", what,
+				      offset >> 3);
+	bit = i * SGX_VA_SLOT_COUNT + (offset >> 3);
+	if (slots->claimed[bit / 8] & (1U << (bit % 8)))
+		return sgx_check_fail(c, "%s shares VA slot %u with another page", what,
+				      offset >> 3);
+	slots->claimed[bit / 8] |= (uint8_t)(1U << (bit % 8));
+	slots->nr_claimed++;
+	return true;
+}
+
+static bool sgx_check_paging(struct sgx_check *c, struct sgx_check_slots *slots,
+			     const struct sgx_encl_page *page, const char *what)
+{
+	struct sgx_platform *platform = c->platform;
+	bool ok = true;
+
+	if (!page->epc_page)
+		return !page->va_page || sgx_check_slot(c, slots, page, what);
+	sgx_mutex_lock(&platform->reclaimer_lock, SGX_LOCK_LISTS);
+	if (page->desc & SGX_ENCL_PAGE_BEING_RECLAIMED) {
+		if ((page->epc_page->flags & (SGX_EPC_PAGE_DEFERRED |
+					      SGX_EPC_PAGE_RECLAIMER_TRACKED)) !=
+		    (SGX_EPC_PAGE_DEFERRED | SGX_EPC_PAGE_RECLAIMER_TRACKED))
+			ok = sgx_check_fail(c, "%s is BEING_RECLAIMED outside a batch but not "
+					       "deferred (flags 0x%x)",
+					    what, page->epc_page->flags);
+	} else if (page->epc_page->flags & SGX_EPC_PAGE_DEFERRED) {
+		ok = sgx_check_fail(c, "%s is deferred but not BEING_RECLAIMED", what);
+	} else if ((page->epc_page->flags & SGX_EPC_PAGE_RECLAIMER_TRACKED) &&
+		   !page->epc_page->list.tqe_prev) {
+		ok = sgx_check_fail(c, "%s is tracked but on no list outside a batch", what);
+	}
+	sgx_mutex_unlock(&platform->reclaimer_lock, SGX_LOCK_LISTS);
+	return ok;
+}
+
 static bool sgx_check_encl(struct sgx_check *c, struct sgx_encl *encl)
 {
 	sgx_paddr_t secs_paddr = encl->secs.epc_page ? encl->secs.epc_page->paddr : 0;
 	struct sgx_encl_va_page *va_page;
+	struct sgx_check_slots slots = { 0 };
 	struct sgx_encl_page *page;
-	unsigned int nr_va = 0;
+	unsigned int nr_va = 0, nr_evicted = 0;
 	char what[64];
 	bool lost = sgx_encl_test_flag(encl, SGX_ENCL_CREATED) &&
 		    encl->power_cycle != sgx_cpu_power_cycles(c->platform->cpu);
+	bool ok = false;
+
+	TAILQ_FOREACH(va_page, &encl->va_pages, list)
+	slots.nr_va++;
+	slots.va_pages = calloc(slots.nr_va + 1, sizeof(*slots.va_pages));
+	slots.claimed = calloc((size_t)slots.nr_va * SGX_VA_SLOT_COUNT / 8 + 1, 1);
+	if (!slots.va_pages || !slots.claimed) {
+		sgx_check_fail(c, "out of memory");
+		goto out;
+	}
+	TAILQ_FOREACH(va_page, &encl->va_pages, list)
+	slots.va_pages[nr_va++] = va_page;
+	nr_va = 0;
 
 	if (encl->secs.epc_page) {
 		snprintf(what, sizeof(what), "enclave %llu SECS", (unsigned long long)encl->id);
 		if (encl->secs.epc_page->owner != &encl->secs ||
-		    encl->secs.epc_page->owner_kind != SGX_EPC_OWNER_SECS)
-			return sgx_check_fail(c, "%s: the frame's owner is not the SECS", what);
+		    encl->secs.epc_page->owner_kind != SGX_EPC_OWNER_SECS) {
+			sgx_check_fail(c, "%s: the frame's owner is not the SECS", what);
+			goto out;
+		}
 		if (!sgx_check_claim(c, encl->secs.epc_page, what))
-			return false;
+			goto out;
 		/* A SECS that has not been through ECREATE yet cannot be seen here (IOCTL flag). */
 		if (sgx_encl_test_flag(encl, SGX_ENCL_CREATED) &&
 		    !sgx_check_epcm(c, encl->secs.epc_page, SGX_PAGE_TYPE_SECS, 0, 0, lost, what))
-			return false;
+			goto out;
+	} else if (sgx_encl_test_flag(encl, SGX_ENCL_CREATED) && encl->secs.va_page) {
+		snprintf(what, sizeof(what), "enclave %llu SECS", (unsigned long long)encl->id);
+		if (!sgx_check_slot(c, &slots, &encl->secs, what))
+			goto out;
+		if (encl->secs_child_cnt) {
+			sgx_check_fail(c, "%s is out of the EPC with %u children in it", what,
+				       encl->secs_child_cnt);
+			goto out;
+		}
 	}
 
 	for (size_t pos = 0; (page = sgx_pagemap_next(&encl->page_array, &pos, NULL));) {
@@ -148,23 +233,37 @@ static bool sgx_check_encl(struct sgx_check *c, struct sgx_encl *encl)
 
 		snprintf(what, sizeof(what), "enclave %llu page 0x%llx",
 			 (unsigned long long)encl->id, (unsigned long long)addr);
-		if (page->encl != encl)
-			return sgx_check_fail(c, "%s: record points at another enclave", what);
-		if (addr < encl->base || addr - encl->base >= encl->size)
-			return sgx_check_fail(c, "%s: outside ELRANGE", what);
+		if (page->encl != encl) {
+			sgx_check_fail(c, "%s: record points at another enclave", what);
+			goto out;
+		}
+		if (addr < encl->base || addr - encl->base >= encl->size) {
+			sgx_check_fail(c, "%s: outside ELRANGE", what);
+			goto out;
+		}
 		if (page->epc_page) {
 			if (page->epc_page->owner != page ||
-			    page->epc_page->owner_kind != SGX_EPC_OWNER_ENCL_PAGE)
-				return sgx_check_fail(c, "%s: the frame's owner is not the page",
-						      what);
+			    page->epc_page->owner_kind != SGX_EPC_OWNER_ENCL_PAGE) {
+				sgx_check_fail(c, "%s: the frame's owner is not the page", what);
+				goto out;
+			}
 			if (!sgx_check_claim(c, page->epc_page, what))
-				return false;
+				goto out;
 			if (!sgx_check_epcm(c, page->epc_page, page->type, addr, secs_paddr, lost,
 					    what))
-				return false;
+				goto out;
+		} else if (page->va_page) {
+			nr_evicted++;
 		}
+		if (!sgx_check_paging(c, &slots, page, what))
+			goto out;
 		if (!sgx_check_pte(c, addr))
-			return false;
+			goto out;
+	}
+	if (nr_evicted != encl->nr_evicted) {
+		sgx_check_fail(c, "enclave %llu has %u pages in its backing store, counted %u",
+			       (unsigned long long)encl->id, nr_evicted, encl->nr_evicted);
+		goto out;
 	}
 
 	TAILQ_FOREACH(va_page, &encl->va_pages, list)
@@ -172,19 +271,79 @@ static bool sgx_check_encl(struct sgx_check *c, struct sgx_encl *encl)
 		snprintf(what, sizeof(what), "enclave %llu VA page %u",
 			 (unsigned long long)encl->id, nr_va);
 		if (va_page->epc_page->owner != va_page ||
-		    va_page->epc_page->owner_kind != SGX_EPC_OWNER_VA)
-			return sgx_check_fail(c, "%s: the frame's owner is not the VA page", what);
+		    va_page->epc_page->owner_kind != SGX_EPC_OWNER_VA) {
+			sgx_check_fail(c, "%s: the frame's owner is not the VA page", what);
+			goto out;
+		}
 		if (!sgx_check_claim(c, va_page->epc_page, what))
-			return false;
+			goto out;
 		if (!sgx_check_epcm(c, va_page->epc_page, SGX_PAGE_TYPE_VA, 0, 0, lost, what))
-			return false;
+			goto out;
+		for (unsigned int slot = 0; slot < SGX_VA_SLOT_COUNT; slot++) {
+			unsigned int bit = nr_va * SGX_VA_SLOT_COUNT + slot;
+
+			if (sgx_va_slot_used(va_page, slot << 3) &&
+			    !(slots.claimed[bit / 8] & (1U << (bit % 8)))) {
+				sgx_check_fail(c, "%s: slot %u is in use by no page", what, slot);
+				goto out;
+			}
+		}
 		nr_va++;
 	}
 	/* One VA slot for each page the enclave counts (its SECS included). */
-	if (nr_va != (encl->page_cnt + SGX_VA_SLOT_COUNT - 1) / SGX_VA_SLOT_COUNT)
-		return sgx_check_fail(c, "enclave %llu has %u VA pages for page_cnt %u",
-				      (unsigned long long)encl->id, nr_va, encl->page_cnt);
-	return true;
+	if (nr_va != (encl->page_cnt + SGX_VA_SLOT_COUNT - 1) / SGX_VA_SLOT_COUNT) {
+		sgx_check_fail(c, "enclave %llu has %u VA pages for page_cnt %u",
+			       (unsigned long long)encl->id, nr_va, encl->page_cnt);
+		goto out;
+	}
+	ok = true;
+out:
+	free(slots.va_pages);
+	free(slots.claimed);
+	return ok;
+}
+
+/* The LRU and the deferred list hold what their counters and the pages' flags say. */
+static bool sgx_check_reclaimer(struct sgx_check *c)
+{
+	struct sgx_platform *platform = c->platform;
+	struct sgx_reclaimer *r = &platform->reclaimer;
+	uint64_t nr_active = 0, nr_deferred = 0;
+	struct sgx_epc_page *page;
+	bool ok = true;
+
+	sgx_mutex_lock(&platform->reclaimer_lock, SGX_LOCK_LISTS);
+	TAILQ_FOREACH(page, &platform->active_page_list, list)
+	{
+		nr_active++;
+		if (page->owner_kind != SGX_EPC_OWNER_ENCL_PAGE ||
+		    (page->flags & (SGX_EPC_PAGE_RECLAIMER_TRACKED | SGX_EPC_PAGE_DEFERRED)) !=
+			    SGX_EPC_PAGE_RECLAIMER_TRACKED) {
+			ok = sgx_check_fail(c, "frame 0x%llx on the LRU: owner kind %u, flags 0x%x",
+					    (unsigned long long)page->paddr, page->owner_kind,
+					    page->flags);
+			goto out;
+		}
+	}
+	TAILQ_FOREACH(page, &r->deferred_list, list)
+	{
+		nr_deferred++;
+		if (!(page->flags & SGX_EPC_PAGE_DEFERRED)) {
+			ok = sgx_check_fail(c, "frame 0x%llx on the deferred list is not flagged",
+					    (unsigned long long)page->paddr);
+			goto out;
+		}
+	}
+	if (nr_active != r->nr_active || nr_deferred != r->nr_deferred)
+		ok = sgx_check_fail(c,
+				    "the LRU holds %llu pages and the deferred list %llu, counted "
+				    "%llu and %llu",
+				    (unsigned long long)nr_active, (unsigned long long)nr_deferred,
+				    (unsigned long long)r->nr_active,
+				    (unsigned long long)r->nr_deferred);
+out:
+	sgx_mutex_unlock(&platform->reclaimer_lock, SGX_LOCK_LISTS);
+	return ok;
 }
 
 static bool sgx_check_section(struct sgx_check *c, struct sgx_epc_section *section)
@@ -296,6 +455,10 @@ int sgx_platform_check(struct sgx_platform *platform, char *err, size_t errlen)
 		return -1;
 	}
 
+	/* No reclaim batch may be half-way through its pages while we look. */
+	sgx_lockdep_acquire(SGX_LOCK_RECLAIM);
+	pthread_rwlock_wrlock(&platform->reclaimer.batch_lock);
+
 	/* Enclaves first (enclave locks rank above the free lists), claiming their frames. */
 	sgx_mutex_lock(&platform->encl_list_lock, SGX_LOCK_ENCL_LIST);
 	LIST_FOREACH(encl, &platform->encl_list, link)
@@ -308,6 +471,8 @@ int sgx_platform_check(struct sgx_platform *platform, char *err, size_t errlen)
 	}
 	sgx_mutex_unlock(&platform->encl_list_lock, SGX_LOCK_ENCL_LIST);
 
+	if (ok)
+		ok = sgx_check_reclaimer(&c);
 	for (unsigned int i = 0; ok && i < platform->nr_sections; i++) {
 		ok = sgx_check_section(&c, &platform->sections[i]);
 		total_free += platform->sections[i].nr_free;
@@ -316,6 +481,8 @@ int sgx_platform_check(struct sgx_platform *platform, char *err, size_t errlen)
 		ok = sgx_check_fail(&c, "sections hold %llu free pages, the counter says %llu",
 				    (unsigned long long)total_free,
 				    (unsigned long long)platform->nr_free_pages);
+	pthread_rwlock_unlock(&platform->reclaimer.batch_lock);
+	sgx_lockdep_release(SGX_LOCK_RECLAIM);
 	free(c.claimed);
 	return ok ? 0 : -1;
 }

@@ -484,6 +484,25 @@ static pthread_mutex_t sgx_default_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sgx_platform *sgx_default;
 static bool sgx_default_failed;
 
+/* config.stats_at_exit: the statistics of the platform in use when the process ends. */
+static void sgx_print_stats_at_exit(void)
+{
+	struct sgx_platform *platform = __atomic_load_n(&sgx_default, __ATOMIC_ACQUIRE);
+
+	if (!platform)
+		return;
+	fprintf(stderr, "sgxemu: statistics at exit (pid %d)\n", (int)getpid());
+	sgx_platform_print_stats(platform, stderr);
+}
+
+static void sgx_default_booted(struct sgx_platform *platform)
+{
+	static bool hooked; /* under sgx_default_lock */
+
+	if (platform->config.stats_at_exit && !hooked)
+		hooked = !atexit(sgx_print_stats_at_exit);
+}
+
 struct sgx_platform *sgx_default_platform(void)
 {
 	struct sgx_platform *platform = __atomic_load_n(&sgx_default, __ATOMIC_ACQUIRE);
@@ -503,6 +522,8 @@ struct sgx_platform *sgx_default_platform(void)
 			if (!platform) {
 				pr_err("%s", err);
 				sgx_default_failed = true;
+			} else {
+				sgx_default_booted(platform);
 			}
 			__atomic_store_n(&sgx_default, platform, __ATOMIC_RELEASE);
 		}
@@ -530,6 +551,7 @@ int sgxemu_boot(const struct sgxemu_config *config)
 		goto out;
 	}
 	sgx_default_failed = false;
+	sgx_default_booted(platform);
 	__atomic_store_n(&sgx_default, platform, __ATOMIC_RELEASE);
 out:
 	pthread_mutex_unlock(&sgx_default_lock);

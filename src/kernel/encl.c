@@ -58,6 +58,7 @@ static void sgx_encl_unlink(struct sgx_encl *encl)
 
 static void sgx_encl_free(struct sgx_encl *encl)
 {
+	sgx_encl_backing_free(encl);
 	if (encl->slice)
 		sgx_slice_put(encl->slice);
 	sgx_pagemap_destroy(&encl->page_array);
@@ -202,6 +203,13 @@ void sgx_free_va_slot(struct sgx_encl_va_page *va_page, unsigned int offset)
 	va_page->slots[slot / 64] &= ~(1ULL << (slot % 64));
 }
 
+bool sgx_va_slot_used(const struct sgx_encl_va_page *va_page, unsigned int offset)
+{
+	unsigned int slot = offset >> 3;
+
+	return va_page->slots[slot / 64] & (1ULL << (slot % 64));
+}
+
 bool sgx_va_page_full(struct sgx_encl_va_page *va_page)
 {
 	for (unsigned int w = 0; w < SGX_VA_SLOT_COUNT / 64; w++) {
@@ -245,14 +253,11 @@ void sgx_encl_shrink(struct sgx_encl *encl, struct sgx_encl_va_page *va_page)
 
 /* --- pages in a range ----------------------------------------------------------------------- */
 
-typedef bool (*sgx_encl_page_fn)(struct sgx_encl_page *page, void *arg);
-
 /*
- * Calls fn for each page of encl in [start, end) until it returns false; returns false if it was
- * stopped. Probes address by address when the range is small, else walks the page array (the
- * range may be a 64 GiB ELRANGE with a handful of pages). Enclave lock held.
+ * Probes address by address when the range is small, else walks the page array (the range may be
+ * a 64 GiB ELRANGE with a handful of pages).
  */
-static bool sgx_encl_for_each_page_in(struct sgx_encl *encl, uint64_t start, uint64_t end,
+bool sgx_encl_for_each_page_in(struct sgx_encl *encl, uint64_t start, uint64_t end,
 				      sgx_encl_page_fn fn, void *arg)
 {
 	uint64_t first = start >> SGX_PAGE_SHIFT;
@@ -366,17 +371,38 @@ sgx_paddr_t sgx_encl_page_frame(struct sgx_encl *encl, uint64_t addr)
 static struct sgx_encl_page *__sgx_encl_load_page(struct sgx_encl *encl,
 						  struct sgx_encl_page *entry)
 {
+	struct sgx_epc_page *epc_page;
+
 	if (entry->epc_page) {
-		/* EBLOCK/EWB in flight: let the access retry until the page is out. */
+		/* EBLOCK/EWB in flight: let the access wait until the page is out, then reload. */
 		if (entry->desc & SGX_ENCL_PAGE_BEING_RECLAIMED)
 			return ERR_PTR(-EBUSY);
 		return entry;
 	}
-	/*
-	 * A swapped-out page is reloaded with ELDU (the SECS first if it went too); that path comes
-	 * with the reclaimer, and until it lands no page can be swapped out.
-	 */
-	return ERR_PTR(-EFAULT);
+
+	/* Swapped out: the SECS first if it went too (it goes after its last child). */
+	if (!encl->secs.epc_page) {
+		epc_page = sgx_encl_eldu(&encl->secs, NULL);
+		if (IS_ERR(epc_page))
+			return ERR_CAST(epc_page);
+	}
+	epc_page = sgx_encl_eldu(entry, encl->secs.epc_page);
+	if (IS_ERR(epc_page))
+		return ERR_CAST(epc_page);
+	encl->secs_child_cnt++;
+	encl->nr_evicted--;
+	sgx_mark_page_reclaimable(encl->platform, entry->epc_page);
+	return entry;
+}
+
+struct sgx_encl_page *sgx_encl_load_page(struct sgx_encl *encl, uint64_t addr)
+{
+	struct sgx_encl_page *entry;
+
+	entry = sgx_pagemap_load(&encl->page_array, addr >> SGX_PAGE_SHIFT);
+	if (!entry)
+		return ERR_PTR(-EFAULT);
+	return __sgx_encl_load_page(encl, entry);
 }
 
 static struct sgx_encl_page *sgx_encl_load_page_in_vma(struct sgx_encl *encl, uint64_t addr,
@@ -398,7 +424,9 @@ enum sgx_vm_fault sgx_vma_fault(struct sgx_encl *encl, uint64_t addr, unsigned l
 				struct sgx_fault_answer *answer)
 {
 	struct sgx_encl_page *entry;
+	uint32_t progress;
 
+	answer->wait_word = NULL;
 	/* A mapping whose enclave could not be attached (a failed fork add). */
 	if (!encl)
 		return SGX_FAULT_SIGBUS;
@@ -410,14 +438,29 @@ enum sgx_vm_fault sgx_vma_fault(struct sgx_encl *encl, uint64_t addr, unsigned l
 	 * what SGX1 gives it: SIGBUS, below.
 	 */
 	sgx_encl_lock(encl);
+	/* Read before looking: any progress after this wakes the wait below at once. */
+	progress = sgx_reclaim_progress(encl->platform);
 	entry = sgx_encl_load_page_in_vma(encl, addr, vm_flags);
 	if (IS_ERR(entry)) {
 		sgx_encl_unlock(encl);
-		return PTR_ERR(entry) == -EBUSY ? SGX_FAULT_RETRY : SGX_FAULT_SIGBUS;
+		if (PTR_ERR(entry) != -EBUSY)
+			return SGX_FAULT_SIGBUS;
+		/*
+		 * The kernel answers VM_FAULT_NOPAGE and the access spins through the fault until
+		 * the write-back is done or a page is free; here the caller sleeps on the
+		 * reclaimer's progress (sgx_fault_wait) first, once it holds no lock.
+		 */
+		answer->wait_word = &encl->platform->reclaimer.progress;
+		answer->wait_val = progress;
+		__atomic_add_fetch(&encl->platform->reclaimer.stats.fault_waits, 1,
+				   __ATOMIC_RELAXED);
+		return SGX_FAULT_RETRY;
 	}
 	answer->frame = entry->epc_page->paddr;
 	answer->prot = (unsigned int)(vm_flags & SGX_VM_ACCESS_FLAGS);
 	sgx_pt_set(encl->platform->cpu, addr, answer->frame, answer->prot);
+	/* The access that faulted is an access: the reclaimer gives the page a second chance. */
+	entry->accessed = 1;
 	sgx_encl_unlock(encl);
 	return SGX_FAULT_MAPPED;
 }

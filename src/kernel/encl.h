@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "kernel/backing.h"
 #include "kernel/mm.h"
 #include "kernel/pagemap.h"
 #include "kernel/sgx.h"
@@ -34,10 +35,20 @@ struct sgx_encl_va_page;
 struct sgx_encl_page {
 	uint64_t desc;
 	uint8_t vm_max_prot_bits;      /* SGX_VM_READ | SGX_VM_WRITE | SGX_VM_EXEC */
+	/*
+	 * The PTE's accessed bit, emulated (DESIGN.md): set when the fault path maps the page,
+	 * cleared by the reclaimer, which then zaps the page so that the next access faults and
+	 * sets it again. Under the enclave lock.
+	 */
+	uint8_t accessed;
 	uint16_t type;		       /* enum sgx_page_type */
 	struct sgx_epc_page *epc_page; /* NULL while swapped out */
 	struct sgx_encl *encl;
-	struct sgx_encl_va_page *va_page; /* holds the version while swapped out */
+	/*
+	 * Holds the version while swapped out. NULL for a page that is neither resident nor in the
+	 * backing store (its write-back failed for good, as after an EPC loss): ELDU cannot load it.
+	 */
+	struct sgx_encl_va_page *va_page;
 };
 
 static inline uint64_t sgx_encl_page_addr(const struct sgx_encl_page *page)
@@ -76,6 +87,9 @@ struct sgx_encl {
 	uint64_t power_cycle;
 	/* The CPU's storage for the child pages, mapped by the runtime at ELRANGE (a reference). */
 	struct sgx_slice *slice;
+	/* Where evicted pages go (backing.c): created by the first eviction, freed with us. */
+	struct sgx_backing_store backing;
+	unsigned int nr_evicted; /* child pages in the backing store, under lock */
 	uint32_t refcount; /* atomic */
 	struct sgx_encl_va_list va_pages;
 	LIST_ENTRY(sgx_encl) link; /* platform->encl_list */
@@ -102,6 +116,18 @@ static inline bool sgx_encl_test_and_set_flag(struct sgx_encl *encl, unsigned lo
 	return __atomic_fetch_or(&encl->flags, flag, __ATOMIC_ACQ_REL) & flag;
 }
 
+/* kref_get_unless_zero(): false if the enclave is already being released. */
+static inline bool sgx_encl_get_unless_zero(struct sgx_encl *encl)
+{
+	uint32_t refs = __atomic_load_n(&encl->refcount, __ATOMIC_RELAXED);
+
+	while (refs)
+		if (__atomic_compare_exchange_n(&encl->refcount, &refs, refs + 1, true,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return true;
+	return false;
+}
+
 static inline void sgx_encl_lock(struct sgx_encl *encl)
 {
 	sgx_mutex_lock(&encl->lock, SGX_LOCK_ENCL);
@@ -122,13 +148,23 @@ void sgx_encl_abandon(struct sgx_encl *encl);
 /* VA pages (ref §4.2). */
 struct sgx_epc_page *sgx_alloc_va_page(struct sgx_platform *platform,
 				       struct sgx_encl_va_page *owner, bool reclaim);
+/* The first free slot's offset (slot * 8), or SGX_VA_SLOT_COUNT * 8 if the page is full. */
 unsigned int sgx_alloc_va_slot(struct sgx_encl_va_page *va_page);
 void sgx_free_va_slot(struct sgx_encl_va_page *va_page, unsigned int offset);
 bool sgx_va_page_full(struct sgx_encl_va_page *va_page);
+bool sgx_va_slot_used(const struct sgx_encl_va_page *va_page, unsigned int offset);
 /* A new VA page whenever page_cnt % 512 == 0 (NULL otherwise); page_cnt++ in every case. */
 struct sgx_encl_va_page *sgx_encl_grow(struct sgx_encl *encl, bool reclaim);
 /* Undo a grow: page_cnt--, and free the VA page if one was made (unlinked if it was linked). */
 void sgx_encl_shrink(struct sgx_encl *encl, struct sgx_encl_va_page *va_page);
+
+/*
+ * Calls fn for each page of encl in [start, end) until it returns false; returns false if it was
+ * stopped. Enclave lock held.
+ */
+typedef bool (*sgx_encl_page_fn)(struct sgx_encl_page *page, void *arg);
+bool sgx_encl_for_each_page_in(struct sgx_encl *encl, uint64_t start, uint64_t end,
+			       sgx_encl_page_fn fn, void *arg);
 
 /*
  * Zap [start, end) of this enclave: clear the CPU's page-table entries of its pages there, then
@@ -140,5 +176,52 @@ void sgx_encl_pt_clear_page(struct sgx_encl *encl, struct sgx_encl_page *page);
 
 /* The frame holding addr's page, for tests and introspection; 0 if none is resident. */
 sgx_paddr_t sgx_encl_page_frame(struct sgx_encl *encl, uint64_t addr);
+
+/*
+ * sgx_encl_load_page(): the page at addr, made resident (ref §4.7 step 4: ELDU of the SECS first
+ * if it was evicted, then of the page). Enclave lock held. ERR_PTR(-EFAULT) for no page or a
+ * page that cannot be loaded (ELDU refused it), -EBUSY while its write-back is in flight or no
+ * EPC page is free right now (retry), -ENOMEM if the EPC is full of pages nobody can reclaim.
+ * The SGX2 ioctls load pages with it, without the fault path's permission check.
+ */
+struct sgx_encl_page *sgx_encl_load_page(struct sgx_encl *encl, uint64_t addr);
+
+/* --- paging (paging.c) --------------------------------------------------------------------- */
+
+/*
+ * ELDU encl_page (a child with secs_page resident, or the SECS with secs_page NULL) from its
+ * backing page and VA slot into a new EPC page, allocated without reclaim. On success the slot
+ * is free, its VA page goes to the head of va_pages and encl_page->epc_page is set; the child
+ * count and the LRU are the caller's business. Either way the blob is gone from the backing
+ * store (a refused blob is never offered again). Enclave lock held.
+ */
+struct sgx_epc_page *sgx_encl_eldu(struct sgx_encl_page *encl_page,
+				   struct sgx_epc_page *secs_page);
+/*
+ * A VA slot for a write-back, from the first VA page (moved to the tail once full), and back
+ * (the VA page moves to the head, so that free slots stay at the front). Enclave lock held.
+ */
+struct sgx_encl_va_page *sgx_encl_take_va_slot(struct sgx_encl *encl, unsigned int *offset);
+void sgx_encl_give_va_slot(struct sgx_encl *encl, struct sgx_encl_va_page *va_page,
+			   unsigned int offset);
+/*
+ * One EWB of epc_page into the backing page and the VA slot (no retries): 0, an SGX_* code or a
+ * fault, as the leaf answers. Enclave lock held.
+ */
+int __sgx_encl_ewb(struct sgx_encl *encl, struct sgx_epc_page *epc_page,
+		   struct sgx_backing *backing, struct sgx_encl_va_page *va_page,
+		   unsigned int va_offset);
+/* ETRACK on the enclave's SECS, counted and warned about as the kernel does. Lock held. */
+int sgx_encl_etrack(struct sgx_encl *encl);
+
+/* --- reclaim (reclaim.c) ------------------------------------------------------------------- */
+
+/*
+ * Evicts the resident child pages of encl in [start, end) now, accessed or not, through the
+ * reclaimer's own block and write-back path (and the SECS after the last child, as usual).
+ * Pages the reclaimer has isolated already are skipped. Returns the number evicted. For tests
+ * and tools (the kernel has no such call: its LRU decides); no lock may be held.
+ */
+unsigned int sgx_encl_reclaim_range(struct sgx_encl *encl, uint64_t start, uint64_t end);
 
 #endif /* SGXEMU_KERNEL_ENCL_H */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Observability: EPC accounting per section (the kernel's sgx_total_bytes), enclaves and their
- * resident pages, leaf and MSR counts from the CPU. `sgxemu info` prints
- * sgx_platform_print_info() for a booted platform.
+ * resident and evicted pages, the reclaimer's counters, leaf and MSR counts from the CPU.
+ * `sgxemu info` prints sgx_platform_print_info() for a booted platform, `sgxemu stat` (and the
+ * exit hook of config.stats_at_exit) sgx_platform_print_stats().
  */
 #include <inttypes.h>
 #include <string.h>
@@ -40,12 +41,24 @@ void sgx_platform_get_stats(struct sgx_platform *platform, struct sgx_platform_s
 		stats->nr_enclaves++;
 		sgx_encl_lock(encl);
 		stats->encl_pages += encl->secs_child_cnt;
+		stats->evicted_pages += encl->nr_evicted;
+		if (sgx_encl_test_flag(encl, SGX_ENCL_CREATED) && !encl->secs.epc_page)
+			stats->evicted_secs++;
 		TAILQ_FOREACH(va_page, &encl->va_pages, list)
 		stats->va_pages++;
 		sgx_encl_unlock(encl);
 	}
 	sgx_mutex_unlock(&platform->encl_list_lock, SGX_LOCK_ENCL_LIST);
 
+	stats->lru_pages = __atomic_load_n(&platform->reclaimer.nr_active, __ATOMIC_RELAXED);
+	stats->deferred_pages = __atomic_load_n(&platform->reclaimer.nr_deferred, __ATOMIC_RELAXED);
+	{
+		const uint64_t *src = (const uint64_t *)&platform->reclaimer.stats;
+		uint64_t *dst = (uint64_t *)&stats->reclaim;
+
+		for (size_t i = 0; i < sizeof(stats->reclaim) / sizeof(uint64_t); i++)
+			dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	}
 	sgx_cpu_get_stats(platform->cpu, &stats->cpu);
 }
 
@@ -83,11 +96,52 @@ static void sgx_print_encl(struct sgx_encl *encl, FILE *out)
 	nr_va++;
 	fprintf(out,
 		"  enclave %" PRIu64 ": base 0x%" PRIx64 " size 0x%" PRIx64
-		" %s, %u resident pages + SECS %s, %u VA pages, %zu pages known\n",
+		" %s, %u resident pages + SECS %s, %u evicted, %u VA pages, %zu pages known\n",
 		encl->id, encl->base, encl->size, state, encl->secs_child_cnt,
-		encl->secs.epc_page ? "resident" : "absent", nr_va,
-		sgx_pagemap_count(&encl->page_array));
+		encl->secs.epc_page				 ? "resident"
+		: sgx_encl_test_flag(encl, SGX_ENCL_CREATED) ? "evicted"
+								 : "absent",
+		encl->nr_evicted, nr_va, sgx_pagemap_count(&encl->page_array));
 	sgx_encl_unlock(encl);
+}
+
+static void sgx_print_stats(const struct sgx_platform_stats *stats, FILE *out)
+{
+	const struct sgx_reclaim_stats *r = &stats->reclaim;
+
+	fprintf(out,
+		"pages: %" PRIu64 " resident in %u enclaves, %" PRIu64 " evicted, %" PRIu64
+		" SECS evicted, %" PRIu64 " VA pages, %" PRIu64 " on the LRU, %" PRIu64
+		" deferred\n",
+		stats->encl_pages, stats->nr_enclaves, stats->evicted_pages, stats->evicted_secs,
+		stats->va_pages, stats->lru_pages, stats->deferred_pages);
+	fprintf(out,
+		"reclaim: %" PRIu64 " batches (%" PRIu64 " direct), %" PRIu64 " pages scanned, %" PRIu64
+		" second chances, %" PRIu64 " backing failures\n",
+		r->batches, r->direct_batches, r->scanned, r->second_chance, r->backing_failures);
+	fprintf(out,
+		"paging: %" PRIu64 " evicted, %" PRIu64 " loaded, %" PRIu64 " SECS evicted, %" PRIu64
+		" SECS loaded, %" PRIu64 " lost at EWB, %" PRIu64 " refused at ELDU\n",
+		r->evicted, r->loaded, r->secs_evicted, r->secs_loaded, r->ewb_lost,
+		r->eldu_failures);
+	fprintf(out,
+		"EWB retries: %" PRIu64 " not tracked (ETRACK), %" PRIu64 " not tracked after ETRACK "
+		"(kick), %" PRIu64 " conflicts, %" PRIu64 " deferred; ETRACK incomplete %" PRIu64
+		"\n",
+		r->ewb_not_tracked, r->ewb_kicked, r->ewb_conflicts, r->deferred,
+		r->etrack_incomplete);
+	fprintf(out,
+		"forced AEX: %" PRIu64 " kicks, %" PRIu64 " timed out; faults that waited: %" PRIu64
+		"\n",
+		r->kicks, r->kick_timeouts, r->fault_waits);
+	fprintf(out, "ENCLS:");
+	for (unsigned int i = 0; i < SGX_ENCLS_NR_LEAVES; i++)
+		fprintf(out, " %s %" PRIu64, sgx_encls_names[i], stats->cpu.encls[i]);
+	fprintf(out, "\nENCLU:");
+	for (unsigned int i = 0; i < SGX_ENCLU_NR_LEAVES; i++)
+		fprintf(out, " %s %" PRIu64, sgx_enclu_names[i], stats->cpu.enclu[i]);
+	fprintf(out, "\nAEX: %" PRIu64 "\nMSR writes: %" PRIu64 "\npower cycles: %" PRIu64 "\n",
+		stats->cpu.aex, stats->cpu.msr_writes, stats->cpu.power_cycles);
 }
 
 void sgx_platform_print_info(struct sgx_platform *platform, FILE *out)
@@ -121,19 +175,20 @@ void sgx_platform_print_info(struct sgx_platform *platform, FILE *out)
 			: "flexible (write the signer's hash before every EINIT)");
 	fprintf(out, "logical processors: %u\n", platform->nr_lps);
 
-	fprintf(out, "enclaves: %u (%" PRIu64 " resident pages, %" PRIu64 " VA pages)\n",
-		stats.nr_enclaves, stats.encl_pages, stats.va_pages);
+	fprintf(out, "enclaves: %u\n", stats.nr_enclaves);
 	sgx_mutex_lock(&platform->encl_list_lock, SGX_LOCK_ENCL_LIST);
 	LIST_FOREACH(encl, &platform->encl_list, link)
 	sgx_print_encl(encl, out);
 	sgx_mutex_unlock(&platform->encl_list_lock, SGX_LOCK_ENCL_LIST);
+	sgx_print_stats(&stats, out);
+}
 
-	fprintf(out, "ENCLS:");
-	for (unsigned int i = 0; i < SGX_ENCLS_NR_LEAVES; i++)
-		fprintf(out, " %s %" PRIu64, sgx_encls_names[i], stats.cpu.encls[i]);
-	fprintf(out, "\nENCLU:");
-	for (unsigned int i = 0; i < SGX_ENCLU_NR_LEAVES; i++)
-		fprintf(out, " %s %" PRIu64, sgx_enclu_names[i], stats.cpu.enclu[i]);
-	fprintf(out, "\nAEX: %" PRIu64 "\nMSR writes: %" PRIu64 "\npower cycles: %" PRIu64 "\n",
-		stats.cpu.aex, stats.cpu.msr_writes, stats.cpu.power_cycles);
+void sgx_platform_print_stats(struct sgx_platform *platform, FILE *out)
+{
+	struct sgx_platform_stats stats;
+
+	sgx_platform_get_stats(platform, &stats);
+	fprintf(out, "EPC: %" PRIu64 " pages, %" PRIu64 " free, %" PRIu64 " leaked\n",
+		stats.total_pages, stats.free_pages, stats.leaked_pages);
+	sgx_print_stats(&stats, out);
 }

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 static const char *const sgx_lock_names[SGX_LOCK_NR_LEVELS] = {
-	[SGX_LOCK_MM] = "address-space lock", [SGX_LOCK_ENCL_LIST] = "enclave list lock",
+	[SGX_LOCK_RECLAIM] = "reclaim batch",	[SGX_LOCK_MM] = "address-space lock", [SGX_LOCK_ENCL_LIST] = "enclave list lock",
 	[SGX_LOCK_ENCL] = "enclave lock",     [SGX_LOCK_LISTS] = "LRU/free-list lock",
 	[SGX_LOCK_LP] = "logical processor",
 };

@@ -2,10 +2,13 @@
 /*
  * The lock order of DESIGN.md, written down and checked in debug builds:
  *
- *   runtime address-space lock  ->  enclave lock  ->  LRU / free lists  ->  LP  ->  CPU page try-locks
+ *   reclaim batch  ->  runtime address-space lock  ->  enclave lock  ->  LRU / free lists  ->  LP
+ *     ->  CPU page try-locks
  *
  * (the platform's enclave list sits between the address-space lock and the enclave locks, since
- * the invariant checker walks enclaves under it). A thread may only take a lock whose level is
+ * the invariant checker walks enclaves under it). A reclaim batch is outermost: it zaps PTEs
+ * (the address-space lock) and takes enclave locks one at a time, so an allocator may run one
+ * only when it holds none of these (ioctl context); the fault path never reclaims. A thread may only take a lock whose level is
  * strictly greater than every level it already holds. The CPU's per-page locks are try-locks and
  * never wait, so they cannot take part in a deadlock; they are below everything here.
  *
@@ -22,7 +25,8 @@
 #include <pthread.h>
 
 enum sgx_lock_level {
-	SGX_LOCK_MM = 1,    /* the runtime's address-space lock */
+	SGX_LOCK_RECLAIM = 1, /* a reclaim batch (read) or the invariant checker (write) */
+	SGX_LOCK_MM,	    /* the runtime's address-space lock */
 	SGX_LOCK_ENCL_LIST, /* platform->encl_list_lock */
 	SGX_LOCK_ENCL,	    /* encl->lock */
 	SGX_LOCK_LISTS,	    /* the reclaimer's LRU lock and the EPC sections' free-list locks */

@@ -6,6 +6,7 @@
 #include "kernel/sgx.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,38 +133,44 @@ static struct sgx_epc_page *__sgx_alloc_epc_page(struct sgx_platform *platform)
 	return ERR_PTR(-ENOMEM);
 }
 
-static bool sgx_active_list_empty(struct sgx_platform *platform)
+bool sgx_active_list_empty(struct sgx_platform *platform)
 {
-	bool empty;
-
-	sgx_mutex_lock(&platform->reclaimer_lock, SGX_LOCK_LISTS);
-	empty = TAILQ_EMPTY(&platform->active_page_list);
-	sgx_mutex_unlock(&platform->reclaimer_lock, SGX_LOCK_LISTS);
-	return empty;
+	return !__atomic_load_n(&platform->reclaimer.nr_active, __ATOMIC_RELAXED);
 }
 
 struct sgx_epc_page *sgx_alloc_epc_page(struct sgx_platform *platform, void *owner,
 					enum sgx_epc_owner_kind kind, bool reclaim)
 {
-	struct sgx_epc_page *page = __sgx_alloc_epc_page(platform);
+	struct sgx_epc_page *page;
 
-	if (!IS_ERR(page)) {
-		page->owner = owner;
-		page->owner_kind = kind;
-		return page;
+	for (;;) {
+		page = __sgx_alloc_epc_page(platform);
+		if (!IS_ERR(page)) {
+			page->owner = owner;
+			page->owner_kind = kind;
+			break;
+		}
+		/* Nothing reclaimable: no point in waking ksgxd either. */
+		if (sgx_active_list_empty(platform))
+			return ERR_PTR(-ENOMEM);
+		if (!reclaim) {
+			page = ERR_PTR(-EBUSY);
+			break;
+		}
+		sgx_pause_point(&platform->pause, SGX_PAUSE_RECLAIM_DIRECT, owner);
+		if (sgx_signal_pending()) {
+			page = ERR_PTR(-ERESTARTSYS);
+			break;
+		}
+		/* Direct reclaim: the batch zaps PTEs and takes enclave locks; we must hold none. */
+		sgx_lockdep_assert_not_held(SGX_LOCK_ENCL);
+		__atomic_add_fetch(&platform->reclaimer.stats.direct_batches, 1, __ATOMIC_RELAXED);
+		if (!sgx_reclaim_pages(platform))
+			sched_yield(); /* cond_resched(): let the page holders move */
 	}
-	if (sgx_active_list_empty(platform))
-		return ERR_PTR(-ENOMEM);
-	if (!reclaim)
-		return ERR_PTR(-EBUSY);
-	if (sgx_signal_pending())
-		return ERR_PTR(-ERESTARTSYS);
-	/*
-	 * Here the kernel runs a synchronous reclaim batch and retries. The reclaimer (ksgxd,
-	 * EBLOCK/ETRACK/EWB) lands with the reclaim issue; until then nothing can be evicted, so an
-	 * exhausted EPC is ENOMEM even though the LRU is populated.
-	 */
-	return ERR_PTR(-ENOMEM);
+	if (sgx_should_reclaim(platform, SGX_NR_LOW_PAGES))
+		sgx_reclaimer_wake(platform);
+	return page;
 }
 
 void sgx_free_epc_page(struct sgx_platform *platform, struct sgx_epc_page *page)
@@ -230,6 +237,7 @@ void sgx_mark_page_reclaimable(struct sgx_platform *platform, struct sgx_epc_pag
 	sgx_mutex_lock(&platform->reclaimer_lock, SGX_LOCK_LISTS);
 	page->flags |= SGX_EPC_PAGE_RECLAIMER_TRACKED;
 	TAILQ_INSERT_TAIL(&platform->active_page_list, page, list);
+	__atomic_add_fetch(&platform->reclaimer.nr_active, 1, __ATOMIC_RELAXED);
 	sgx_mutex_unlock(&platform->reclaimer_lock, SGX_LOCK_LISTS);
 }
 
@@ -239,12 +247,16 @@ int sgx_unmark_page_reclaimable(struct sgx_platform *platform, struct sgx_epc_pa
 
 	sgx_mutex_lock(&platform->reclaimer_lock, SGX_LOCK_LISTS);
 	if (page->flags & SGX_EPC_PAGE_RECLAIMER_TRACKED) {
-		/* The page is being reclaimed: it is tracked but off the list (isolated). */
-		if (!sgx_epc_page_on_list(page)) {
+		/*
+		 * The page is being reclaimed: it is tracked but off the LRU (isolated by a batch,
+		 * or waiting on the deferred list).
+		 */
+		if (!sgx_epc_page_on_list(page) || (page->flags & SGX_EPC_PAGE_DEFERRED)) {
 			ret = -EBUSY;
 			goto out;
 		}
 		sgx_epc_list_del_init(&platform->active_page_list, page);
+		__atomic_sub_fetch(&platform->reclaimer.nr_active, 1, __ATOMIC_RELAXED);
 		page->flags &= ~SGX_EPC_PAGE_RECLAIMER_TRACKED;
 	}
 out:
@@ -445,6 +457,7 @@ static struct sgx_platform *sgx_platform_boot(struct sgx_cpu *cpu, bool own_cpu)
 	LIST_INIT(&platform->encl_list);
 	sgx_pause_state_init(&platform->pause);
 	pthread_mutex_init(&platform->inject.lock, NULL);
+	sgx_reclaimer_init(platform);
 
 	platform->launch_cache = calloc(platform->nr_lps, sizeof(*platform->launch_cache));
 	if (!platform->launch_cache)
@@ -467,12 +480,17 @@ static struct sgx_platform *sgx_platform_boot(struct sgx_cpu *cpu, bool own_cpu)
 	}
 	sgx_drv_init(platform);
 	sgx_sanitize_epc(platform);
+	/* ksgxd starts after sanitising here (the kernel's sanitises first thing, itself). */
+	errno = -sgx_reclaimer_start(platform);
+	if (errno)
+		goto err;
 	return platform;
 err:
 	for (unsigned int i = 0; i < platform->nr_sections; i++)
 		free(platform->sections[i].pages);
 	free(platform->launch_cache);
 	sgx_pause_state_destroy(&platform->pause);
+	sgx_reclaimer_free(platform);
 	free(platform);
 	return NULL;
 }
@@ -530,6 +548,7 @@ static void sgx_platform_free(struct sgx_platform *platform)
 	}
 	free(platform->launch_cache);
 	sgx_pause_state_destroy(&platform->pause);
+	sgx_reclaimer_free(platform);
 	pthread_mutex_destroy(&platform->inject.lock);
 	pthread_mutex_destroy(&platform->reclaimer_lock);
 	pthread_mutex_destroy(&platform->encl_list_lock);
@@ -544,6 +563,9 @@ void sgx_platform_destroy(struct sgx_platform *platform)
 		return;
 	/* Every device file of this platform goes: that drops the files' enclave references. */
 	sgx_driver_platform_gone(platform);
+	/* ksgxd finishes its batch; pages it set aside go back to their enclaves' teardown. */
+	sgx_reclaimer_stop(platform);
+	sgx_reclaimer_release_deferred(platform);
 
 	/*
 	 * What is left is held by mappings the runtime did not tear down. Shutdown is the machine
@@ -570,6 +592,7 @@ struct sgx_cpu *sgx_platform_abandon(struct sgx_platform *platform)
 	struct sgx_encl *encl;
 
 	sgx_driver_platform_gone_abandon(platform);
+	sgx_reclaimer_stop(platform);
 	while ((encl = LIST_FIRST(&platform->encl_list)))
 		sgx_encl_abandon(encl);
 	platform->own_cpu = false;

@@ -75,13 +75,19 @@ int sgx_encl_may_map(struct sgx_encl *encl, uint64_t start, uint64_t end, unsign
 
 enum sgx_vm_fault {
 	SGX_FAULT_MAPPED, /* the CPU PTE is set: install the host PTE */
-	SGX_FAULT_RETRY,  /* VM_FAULT_NOPAGE without a PTE: run the access again */
+	SGX_FAULT_RETRY,  /* VM_FAULT_NOPAGE without a PTE: sgx_fault_wait(), then run the access again */
 	SGX_FAULT_SIGBUS, /* deliver SIGBUS (or the vDSO's fixup: vector 14) */
 };
 
 struct sgx_fault_answer {
 	sgx_paddr_t frame; /* SGX_FAULT_MAPPED: the EPC frame now at addr */
 	unsigned int prot; /* SGX_FAULT_MAPPED: the protection of the CPU PTE (= the VMA's) */
+	/*
+	 * SGX_FAULT_RETRY: what the retry waits for (the page's write-back to end, or a free EPC
+	 * page), a futex word that outlives any enclave; NULL to retry at once.
+	 */
+	uint32_t *wait_word;
+	uint32_t wait_val;
 };
 
 /*
@@ -91,6 +97,13 @@ struct sgx_fault_answer {
  */
 enum sgx_vm_fault sgx_vma_fault(struct sgx_encl *encl, uint64_t addr, unsigned long vm_flags,
 				struct sgx_fault_answer *answer);
+
+/*
+ * After SGX_FAULT_RETRY, with no lock held (the runtime drops its address-space lock first: the
+ * reclaimer needs it to zap): sleeps on a futex until the reclaimer made progress (bounded, as a
+ * safety net), not in a loop of faults. Signal-safe.
+ */
+void sgx_fault_wait(const struct sgx_fault_answer *answer);
 
 /*
  * A range of a mapping goes away or changes protection (munmap, mprotect, MADV_DONTNEED by the

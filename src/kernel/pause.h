@@ -36,9 +36,17 @@ enum sgx_pause_point {
 	SGX_PAUSE_INIT_EINIT,
 	/* INIT: a round of EINITs answered SGX_UNMASKED_EVENT; before the back-off sleep. */
 	SGX_PAUSE_INIT_SLEEP,
-	/* Reserved for the reclaimer: after isolating a batch, and between EBLOCK and EWB. */
+	/*
+	 * The reclaimer: a batch has isolated its pages (context: the first page's enclave), and
+	 * between its EBLOCKs and EWBs (same context).
+	 */
 	SGX_PAUSE_RECLAIM_BATCH,
 	SGX_PAUSE_RECLAIM_BLOCKED,
+	/*
+	 * An allocator that may reclaim found no free page and a non-empty LRU, before its signal
+	 * check and its reclaim batch (context: the page's owner).
+	 */
+	SGX_PAUSE_RECLAIM_DIRECT,
 	SGX_PAUSE_NR_POINTS,
 };
 

@@ -9,6 +9,9 @@
  * Files of the kernel layer and what they own:
  *   main.c     platform boot and shutdown, sections, sanitising, EPC allocation and freeing
  *   encl.c     enclaves, enclave pages, VA pages, teardown, may_map, the fault handler
+ *   reclaim.c  the reclaimer: ksgxd, direct reclaim, batches (age, block, write back)
+ *   paging.c   one page out (EWB with its VA slot) and in (ELDU, the SECS first)
+ *   backing.c  the backing store of evicted pages (contents and PCMDs, ref §3.4)
  *   ioctl.c    SGX_IOC_ENCLAVE_* (ref §1.4-1.5, §4.3-4.5)
  *   launch.c   launch control: the IA32_SGXLEPUBKEYHASH writes around EINIT
  *   driver.c   the device files as an in-process API (sgxemu_open/ioctl/close), the default platform
@@ -56,6 +59,11 @@
  */
 #define SGX_EPC_PAGE_LEAKED (1U << 8)
 #define SGX_EPC_PAGE_DIRTY (1U << 9)
+/*
+ * Isolated by the reclaimer, blocked, and waiting on its deferred list for tracking to complete
+ * (reclaim.c): TRACKED and on a list, but not the LRU.
+ */
+#define SGX_EPC_PAGE_DEFERRED (1U << 10)
 
 /*
  * Who owns an allocated page. The kernel keeps only `owner` and knows the kind from context
@@ -107,6 +115,13 @@ enum sgx_warn_once {
 	SGX_WARN_ENCL_SECS,
 	SGX_WARN_DIRTY,
 	SGX_WARN_TRACKED_FREE,
+	SGX_WARN_EBLOCK,
+	SGX_WARN_ETRACK,
+	SGX_WARN_EWB,
+	SGX_WARN_ELDU,
+	SGX_WARN_PCMD_NOT_EMPTY,
+	SGX_WARN_BACKING,
+	SGX_WARN_VA_SLOT,
 	SGX_WARN_NR,
 };
 
@@ -137,6 +152,58 @@ struct sgx_launch_cache {
 struct sgx_mm_ops;
 struct sgx_encl;
 LIST_HEAD(sgx_encl_list, sgx_encl);
+
+/*
+ * What the reclaimer did, since boot (all updated with relaxed atomics). "Pages" are child pages
+ * (REG, TCS, TRIM); the SECS is counted apart.
+ */
+struct sgx_reclaim_stats {
+	uint64_t batches;	  /* sgx_reclaim_pages() runs, ksgxd's and direct ones */
+	uint64_t direct_batches;  /* of which run by an allocator that could not wait */
+	uint64_t scanned;	  /* pages isolated from the LRU */
+	uint64_t second_chance;	  /* isolated, found accessed, put back at the LRU tail */
+	uint64_t evicted;	  /* pages written back (EWB) and their EPC pages freed */
+	uint64_t loaded;	  /* pages loaded back (ELDU) by the fault path */
+	uint64_t secs_evicted;	  /* SECS written back after its last child */
+	uint64_t secs_loaded;	  /* SECS loaded back ahead of a child */
+	uint64_t ewb_not_tracked; /* EWB answered SGX_NOT_TRACKED: ETRACK, then EWB again */
+	uint64_t ewb_kicked;	  /* ... still SGX_NOT_TRACKED: threads forced out, then EWB again */
+	uint64_t kicks;		  /* forced AEXes asked of the runtime (the kernel's IPI) */
+	uint64_t kick_timeouts;	  /* ... that some thread could not answer (stopped, traced) */
+	uint64_t etrack_incomplete; /* ETRACK answered SGX_PREV_TRK_INCMPL */
+	uint64_t ewb_conflicts;	  /* EBLOCK/EWB met a leaf holding the page: tried again later */
+	uint64_t deferred;	  /* pages set aside blocked until tracking could complete */
+	uint64_t ewb_lost;	  /* EWB failed for good (EPC lost): the contents are gone */
+	uint64_t eldu_failures;	  /* ELDU refused a blob (MAC, replay, lost EPC): SIGBUS */
+	uint64_t backing_failures; /* no backing page could be had: the page stayed resident */
+	uint64_t fault_waits;	  /* faults that waited for a write-back or a free EPC page */
+};
+
+/*
+ * The reclaimer's state (reclaim.c): ksgxd, its wait queue, the futex word that faults waiting
+ * for reclaim progress sleep on, and the pages whose write-back is waiting for tracking.
+ */
+struct sgx_reclaimer {
+	pthread_t ksgxd;
+	bool running;
+	uint32_t wake;	   /* futex: ksgxd's wait queue (a sequence number) */
+	uint32_t sleeping; /* ksgxd is (about to be) asleep on `wake` */
+	uint32_t stop;
+	uint32_t frozen;   /* sgx_reclaimer_freeze(): ksgxd does not reclaim */
+	uint32_t idle;	   /* ksgxd is between batches */
+	uint32_t progress; /* futex: bumped whenever pages left the EPC or a write-back ended */
+	uint32_t waiters;  /* threads sleeping on `progress` */
+	/*
+	 * Held for reading by every batch, for writing by the invariant checker, which must see
+	 * no page half-way through a batch.
+	 */
+	pthread_rwlock_t batch_lock;
+	uint64_t nr_active; /* pages on the LRU: written under reclaimer_lock, read atomically */
+	/* Pages blocked and isolated whose EWB is waiting for tracking (under reclaimer_lock). */
+	struct sgx_epc_list deferred_list;
+	uint64_t nr_deferred; /* written under reclaimer_lock, read atomically */
+	struct sgx_reclaim_stats stats;
+};
 
 struct sgx_platform {
 	struct sgx_cpu *cpu;
@@ -180,6 +247,8 @@ struct sgx_platform {
 	struct sgx_pause_state pause;
 	struct sgx_inject_state inject;
 	uint32_t warned; /* enum sgx_warn_once bits, atomic */
+
+	struct sgx_reclaimer reclaimer;
 };
 
 /* --- boot and shutdown (main.c) ---------------------------------------------------------- */
@@ -209,10 +278,11 @@ struct sgx_cpu *sgx_platform_abandon(struct sgx_platform *platform);
 /* --- EPC pages (main.c) ------------------------------------------------------------------ */
 
 /*
- * sgx_alloc_epc_page(): a free page, owned by owner. With reclaim, the caller may be made to
- * reclaim when no page is free (the reclaimer lands with the reclaim issue; today an empty EPC is
- * -ENOMEM whether or not reclaim is allowed, as the kernel answers with an empty LRU). Without
- * reclaim and a non-empty LRU the answer is -EBUSY ("retry the fault").
+ * sgx_alloc_epc_page() (ref §4.2): a free page, owned by owner. When none is free: -ENOMEM if the
+ * LRU is empty (nothing could be reclaimed); without reclaim, -EBUSY ("retry the fault"); with
+ * reclaim, -ERESTARTSYS if a signal is pending, else the caller runs reclaim batches itself until
+ * a page is free. Callers that may reclaim must hold no enclave lock (the batch zaps PTEs and
+ * takes enclave locks). ksgxd is woken when fewer than SGX_NR_LOW_PAGES are left.
  */
 struct sgx_epc_page *sgx_alloc_epc_page(struct sgx_platform *platform, void *owner,
 					enum sgx_epc_owner_kind kind, bool reclaim);
@@ -233,6 +303,40 @@ struct sgx_epc_page *sgx_epc_page_lookup(struct sgx_platform *platform, sgx_padd
 void sgx_mark_page_reclaimable(struct sgx_platform *platform, struct sgx_epc_page *page);
 /* -EBUSY if the reclaimer has isolated the page (it owns it now). */
 int sgx_unmark_page_reclaimable(struct sgx_platform *platform, struct sgx_epc_page *page);
+bool sgx_active_list_empty(struct sgx_platform *platform);
+
+/* --- the reclaimer (reclaim.c, ref §4.6) --------------------------------------------------- */
+
+/* Fewer than watermark free pages, and something on the LRU to reclaim. */
+bool sgx_should_reclaim(struct sgx_platform *platform, uint64_t watermark);
+/*
+ * Starts ksgxd (at boot) and stops it (at shutdown, after its current batch). At shutdown the
+ * deferred pages are then given back to their enclaves (release_deferred), and free drops the
+ * reclaimer's own state.
+ */
+void sgx_reclaimer_init(struct sgx_platform *platform);
+int sgx_reclaimer_start(struct sgx_platform *platform);
+void sgx_reclaimer_stop(struct sgx_platform *platform);
+void sgx_reclaimer_release_deferred(struct sgx_platform *platform);
+void sgx_reclaimer_free(struct sgx_platform *platform);
+/* wake_up(&ksgxd_waitq). */
+void sgx_reclaimer_wake(struct sgx_platform *platform);
+/*
+ * One batch (sgx_reclaim_pages): isolate up to SGX_NR_TO_SCAN pages from the head of the LRU,
+ * give accessed ones a second chance, write the others back. Returns the EPC pages it freed.
+ * No enclave lock may be held.
+ */
+unsigned int sgx_reclaim_pages(struct sgx_platform *platform);
+/* sgx_reclaim_direct(): one batch if fewer than SGX_NR_LOW_PAGES are free (SGX2 ioctls). */
+void sgx_reclaim_direct(struct sgx_platform *platform);
+/*
+ * ksgxd is freezable, as the kernel's: frozen, it finishes its batch and reclaims nothing until
+ * thawed (direct reclaim still works). Tests freeze it to stage the LRU deterministically.
+ */
+void sgx_reclaimer_freeze(struct sgx_platform *platform);
+void sgx_reclaimer_thaw(struct sgx_platform *platform);
+/* The futex word faults sleep on while a write-back or a free page is pending. */
+uint32_t sgx_reclaim_progress(struct sgx_platform *platform);
 
 /* An ENCLS logical processor, with the lock order recorded. */
 struct sgx_lp *sgx_get_lp(struct sgx_platform *platform);
@@ -295,14 +399,21 @@ struct sgx_platform_stats {
 	uint64_t free_pages;
 	uint64_t leaked_pages;
 	unsigned int nr_enclaves;
-	uint64_t encl_pages; /* resident child pages over all enclaves */
+	uint64_t encl_pages;	 /* resident child pages over all enclaves */
+	uint64_t evicted_pages;	 /* child pages in backing stores over all enclaves */
+	uint64_t evicted_secs;	 /* enclaves whose SECS is in its backing store */
 	uint64_t va_pages;
+	uint64_t lru_pages;	 /* on the reclaimer's LRU */
+	uint64_t deferred_pages; /* blocked, waiting for tracking to complete */
+	struct sgx_reclaim_stats reclaim;
 	struct sgx_cpu_stats cpu; /* ENCLS/ENCLU leaf counts, MSR writes, power cycles */
 };
 
 void sgx_platform_get_stats(struct sgx_platform *platform, struct sgx_platform_stats *stats);
-/* What `sgxemu info` prints for a booted platform. */
+/* What `sgxemu info` prints for a booted platform: configuration, EPC, enclaves, statistics. */
 void sgx_platform_print_info(struct sgx_platform *platform, FILE *out);
+/* The statistics alone (`sgxemu stat`, and at exit with config.stats_at_exit). */
+void sgx_platform_print_stats(struct sgx_platform *platform, FILE *out);
 
 /* --- the process-default platform (driver.c) ---------------------------------------------- */
 

@@ -58,7 +58,8 @@ static struct {
 	struct sgx_vma_list vmas; /* sorted by start, non-overlapping */
 	int hole_fd;		  /* an empty memfd: any access to a mapping of it is SIGBUS */
 } mm = {
-	.lock = PTHREAD_RWLOCK_INITIALIZER,
+	/* Writers (zaps) must get in between the faults of busy threads. */
+	.lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP,
 	.vmas = TAILQ_HEAD_INITIALIZER(mm.vmas),
 	.hole_fd = -1,
 };
@@ -424,7 +425,7 @@ enum sgx_mm_fault_result sgx_mm_fault(uint64_t addr, unsigned int access)
 {
 	uint64_t page = addr & PAGE_MASK;
 	enum sgx_mm_fault_result ret;
-	struct sgx_fault_answer answer;
+	struct sgx_fault_answer answer = { .wait_word = NULL };
 	struct sgx_vma *vma;
 
 	mm_read_lock();
@@ -464,14 +465,24 @@ enum sgx_mm_fault_result sgx_mm_fault(uint64_t addr, unsigned int access)
 		break;
 	}
 	mm_unlock();
+	/*
+	 * A page being written back, or no free EPC page: sleep until the reclaimer moved on, with
+	 * our lock dropped (its zap needs it), then let the access run again.
+	 */
+	sgx_fault_wait(&answer);
 	return ret;
 }
 
+/*
+ * The kernel's zap_vma_ptes(). The write lock waits out every fault in flight: a fault installs
+ * its host PTE after the kernel layer answered, and a zap that slipped in between would leave
+ * that PTE behind - on a page the reclaimer is about to write back.
+ */
 void sgx_mm_zap_encl(struct sgx_encl *encl, uint64_t start, uint64_t end)
 {
 	struct sgx_vma *vma;
 
-	mm_read_lock();
+	mm_write_lock();
 	TAILQ_FOREACH (vma, &mm.vmas, link) {
 		uint64_t s = start > vma->storage_start ? start : vma->storage_start;
 		uint64_t e = end < vma->storage_end ? end : vma->storage_end;

@@ -133,6 +133,12 @@ static void actions_unlock(const uint64_t *saved_mask)
 	raw_sigprocmask(SIG_SETMASK, saved_mask, NULL);
 }
 
+/*
+ * A seqlock read, without a fence (ThreadSanitizer has no fences; -Wtsan refuses them): the
+ * fields are read with acquire loads, so the second read of seq cannot move above them, and the
+ * writer stores them with release stores after making seq odd, so a reader that saw any of them
+ * also sees seq changed.
+ */
 static void read_action(int sig, struct sgx_app_action *out)
 {
 	const struct sgx_app_action *a = &app_actions[sig];
@@ -140,22 +146,22 @@ static void read_action(int sig, struct sgx_app_action *out)
 
 	do {
 		seq = __atomic_load_n(&a->seq, __ATOMIC_ACQUIRE);
-		out->handler = a->handler;
-		out->flags = a->flags;
-		out->mask = a->mask;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		out->handler = __atomic_load_n(&a->handler, __ATOMIC_ACQUIRE);
+		out->flags = __atomic_load_n(&a->flags, __ATOMIC_ACQUIRE);
+		out->mask = __atomic_load_n(&a->mask, __ATOMIC_ACQUIRE);
 	} while ((seq & 1) || seq != __atomic_load_n(&a->seq, __ATOMIC_RELAXED));
 }
 
 static void write_action(int sig, const struct sgx_app_action *in)
 {
 	struct sgx_app_action *a = &app_actions[sig];
+	uint32_t seq = __atomic_load_n(&a->seq, __ATOMIC_RELAXED);
 
-	__atomic_store_n(&a->seq, a->seq + 1, __ATOMIC_RELEASE);
-	a->handler = in->handler;
-	a->flags = in->flags;
-	a->mask = in->mask;
-	__atomic_store_n(&a->seq, a->seq + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&a->seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&a->handler, in->handler, __ATOMIC_RELEASE);
+	__atomic_store_n(&a->flags, in->flags, __ATOMIC_RELEASE);
+	__atomic_store_n(&a->mask, in->mask, __ATOMIC_RELEASE);
+	__atomic_store_n(&a->seq, seq + 2, __ATOMIC_RELEASE);
 }
 
 void sgx_signals_init(void)

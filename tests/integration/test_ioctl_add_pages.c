@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SGX_IOC_ENCLAVE_ADD_PAGES through sgxemu_ioctl: every errno row of ref §1.5 that does not need
- * reclaim, the partial-progress `count`, the read-only-struct EINVAL-vs-EFAULT distinction, the
+ * SGX_IOC_ENCLAVE_ADD_PAGES through sgxemu_ioctl: the errno rows of ref §1.5 (those staged
+ * against a reclaimer in flight are in test_reclaim_errnos), the partial-progress `count`, the read-only-struct EINVAL-vs-EFAULT distinction, the
  * VM_MAYEXEC rule, and that every failure leaves the EPC accounted for.
  */
 #include <stdarg.h>
@@ -289,16 +289,33 @@ static void add_duplicate_is_ebusy_with_count(void **state)
 	assert_added(c, KFIX_DATA_OFFSET + 0x1000, false);
 }
 
-static void add_without_epc_is_enomem_with_count(void **state)
+/*
+ * No free EPC page: ENOMEM when nothing is reclaimable, else the ioctl reclaims (the partial
+ * ENOMEM, with the LRU emptied by a reclaimer holding its pages, is in test_reclaim_errnos).
+ */
+static void add_without_epc_reclaims_or_is_enomem(void **state)
 {
 	struct ctx *c = *state;
+	struct sgx_platform_stats stats;
 	struct kfix_hog hog;
 
-	kfix_hog_epc(c->p, 2, &hog);
+	/* The enclave has no pages yet: the LRU is empty. */
+	kfix_hog_epc(c->p, 0, &hog);
 	c->add.length = 4 * 4096;
 	assert_int_equal(add(c), -ENOMEM);
-	assert_int_equal(c->add.count, 2 * 4096);
+	assert_int_equal(c->add.count, 0);
+	kfix_release_epc(c->p, &hog);
+
+	/* Two free pages for four: the ioctl evicts its own first two to make room. */
+	kfix_hog_epc(c->p, 2, &hog);
+	assert_int_equal(add(c), 0);
+	assert_int_equal(c->add.count, 4 * 4096);
 	assert_int_equal(kfix_free_pages(c->p), 0);
+	sgx_platform_get_stats(c->p, &stats);
+	assert_int_equal(stats.reclaim.evicted, 2);
+	assert_int_equal(stats.evicted_pages, 2);
+	assert_int_equal(resident(c), 2);
+	kfix_check(c->p);
 	kfix_release_epc(c->p, &hog);
 }
 
@@ -313,7 +330,17 @@ static void add_va_page_rules(void **state)
 	assert_int_equal(kfix_add_pages(&c->e, 0, 511, KFIX_SECINFO_RW, NULL, false, &count), 0);
 	assert_int_equal(count, 511 * 4096);
 
-	/* The 512th page needs a second VA page: with one free EPC page, that is ENOMEM ... */
+	/*
+	 * The 512th page needs a second VA page: with one free EPC page and nothing reclaimable
+	 * (every page evicted already), that is ENOMEM ...
+	 */
+	{
+		struct sgx_encl *encl = sgx_encl_from_fd(c->e.fd);
+
+		assert_int_equal(sgx_encl_reclaim_range(encl, encl->base, encl->base + encl->size),
+				 511);
+		sgx_encl_put(encl);
+	}
 	kfix_hog_epc(c->p, 1, &hog);
 	c->add.offset = 511 * 4096;
 	assert_int_equal(add(c), -ENOMEM);
@@ -671,7 +698,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(add_secinfo_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(add_readonly_struct, setup, teardown),
 		cmocka_unit_test_setup_teardown(add_duplicate_is_ebusy_with_count, setup, teardown),
-		cmocka_unit_test_setup_teardown(add_without_epc_is_enomem_with_count, setup,
+		cmocka_unit_test_setup_teardown(add_without_epc_reclaims_or_is_enomem, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(add_va_page_rules, setup_big, teardown),
 		cmocka_unit_test_setup_teardown(add_no_vma_is_efault, setup, teardown),

@@ -43,6 +43,8 @@ struct sgx_platform *kfix_boot(const struct kfix_config *config)
 	platform = sgx_platform_create(&cc, err, sizeof(err));
 	if (!platform)
 		fail_msg("platform boot failed: %s", err);
+	if (!config->ksgxd)
+		sgx_reclaimer_freeze(platform);
 	return platform;
 }
 
@@ -253,6 +255,8 @@ void kfix_hog_epc(struct sgx_platform *platform, uint64_t leave, struct kfix_hog
 			sgx_alloc_epc_page(platform, hog, SGX_EPC_OWNER_TEST, false);
 
 		assert_false(IS_ERR(page));
+		/* Only a running ksgxd could free pages meanwhile; kfix_boot freezes it. */
+		assert_true(hog->nr < n - leave);
 		hog->pages[hog->nr++] = page;
 	}
 }

@@ -34,6 +34,11 @@ struct kfix_config {
 	bool no_flc;	   /* default: flexible launch control on */
 	bool launch_cache; /* default: mainline launch control */
 	unsigned int lps;  /* default 2 */
+	/*
+	 * default: ksgxd frozen (sgx_reclaimer_freeze), so that the EPC changes only through what
+	 * the test does (direct reclaim by the ioctls still runs); true lets it run.
+	 */
+	bool ksgxd;
 };
 
 /* Boot a platform (asserts). config may be NULL. */

@@ -96,8 +96,10 @@ static void allocator(void **state)
 static void allocator_with_lru(void **state)
 {
 	struct sgx_platform *p = kfix_boot(NULL);
+	struct sgx_platform_stats stats;
+	struct kfix_hog hog, more;
+	struct sgx_epc_page *page;
 	struct kfix_enclave e;
-	struct kfix_hog hog;
 
 	(void)state;
 	/* An enclave's pages are on the reclaimer's LRU. */
@@ -105,8 +107,22 @@ static void allocator_with_lru(void **state)
 	kfix_hog_epc(p, 0, &hog);
 	/* The fault path (no reclaim) is told to retry ... */
 	assert_int_equal(PTR_ERR(sgx_alloc_epc_page(p, NULL, SGX_EPC_OWNER_TEST, false)), -EBUSY);
-	/* ... and ioctl paths are ENOMEM until the reclaimer exists to make room. */
+	/* ... and ioctl paths reclaim: a batch evicts the enclave's pages and one is handed out. */
+	page = sgx_alloc_epc_page(p, &hog, SGX_EPC_OWNER_TEST, true);
+	assert_false(IS_ERR(page));
+	sgx_platform_get_stats(p, &stats);
+	assert_int_equal(stats.reclaim.direct_batches, 1);
+	assert_int_equal(stats.reclaim.evicted, 5); /* TCS, 2 SSA, code, data: none accessed */
+	assert_int_equal(stats.reclaim.secs_evicted, 1); /* initialised: it follows its children */
+	assert_int_equal(stats.evicted_pages, 5);
+	assert_int_equal(kfix_free_pages(p), 5);
+	kfix_check(p);
+	/* Everything reclaimable is out: the LRU is empty, so ENOMEM, with or without reclaim. */
+	kfix_hog_epc(p, 0, &more);
 	assert_int_equal(PTR_ERR(sgx_alloc_epc_page(p, NULL, SGX_EPC_OWNER_TEST, true)), -ENOMEM);
+	assert_int_equal(PTR_ERR(sgx_alloc_epc_page(p, NULL, SGX_EPC_OWNER_TEST, false)), -ENOMEM);
+	kfix_release_epc(p, &more);
+	sgx_free_epc_page(p, page);
 	kfix_release_epc(p, &hog);
 	kfix_close(&e);
 	kfix_shutdown(p);
@@ -393,7 +409,8 @@ static void info_output(void **state)
 	sgx_platform_print_info(p, out);
 	fclose(out);
 	assert_non_null(strstr(buf, "sgx_total_bytes 1048576"));
-	assert_non_null(strstr(buf, "enclaves: 1 (5 resident pages, 1 VA pages)"));
+	assert_non_null(strstr(buf, "enclaves: 1\n"));
+	assert_non_null(strstr(buf, "5 resident pages + SECS resident, 0 evicted, 1 VA pages"));
 	assert_non_null(strstr(buf, "initialized,debug"));
 	assert_non_null(strstr(buf, "EINIT 1 "));
 	assert_non_null(strstr(buf, "MSR writes: 4"));

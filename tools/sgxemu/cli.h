@@ -70,7 +70,7 @@ int cli_write_file(const char *path, const void *buf, size_t size, char *err, si
  * table; getopt_long then returns CLI_CONFIG_OPTION_BASE + i for key i.
  */
 #define CLI_CONFIG_OPTION_BASE 0x1000
-#define CLI_CONFIG_NR_KEYS 8
+#define CLI_CONFIG_NR_KEYS 9
 extern const char *const cli_config_keys[CLI_CONFIG_NR_KEYS];
 #define CLI_CONFIG_LONG_OPTIONS                                                          \
 	{ "epc", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 0 },                  \
@@ -80,8 +80,9 @@ extern const char *const cli_config_keys[CLI_CONFIG_NR_KEYS];
 		{ "root-seed", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 4 },    \
 		{ "lps", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 5 },          \
 		{ "log", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 6 },          \
+		{ "stats", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 7 },        \
 	{                                                                                \
-		"stats", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 7             \
+		"backing-dir", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 8       \
 	}
 /* Help lines for those flags, to paste into a command's help text. */
 /* clang-format off */
@@ -95,7 +96,9 @@ extern const char *const cli_config_keys[CLI_CONFIG_NR_KEYS];
 	"                                          [random per run; SGXEMU_ROOT_SEED]\n" \
 	"  --lps N               logical processors for ENCLS         [host CPUs; SGXEMU_LPS]\n" \
 	"  --log LEVEL           err, warn, info, debug or 0-7        [warn; SGXEMU_LOG]\n" \
-	"  --stats 0|1           print statistics at exit             [0; SGXEMU_STATS]\n"
+	"  --stats 0|1           print statistics at exit             [0; SGXEMU_STATS]\n" \
+	"  --backing-dir DIR     keep evicted EPC pages in files in DIR (default: memory)\n" \
+	"                                          [memory; SGXEMU_BACKING_DIR]\n"
 /* clang-format on */
 
 /*

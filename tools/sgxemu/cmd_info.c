@@ -70,6 +70,7 @@ static void print_config(const struct sgxemu_config *config)
 	else
 		printf("  log           %d\n", config->log_level);
 	printf("  stats         %s\n", on_off(config->stats_at_exit));
+	printf("  backing-dir   %s\n", *config->backing_dir ? config->backing_dir : "(memory)");
 }
 
 static void print_bit(const char *name, uint32_t reg, unsigned int bit)
