@@ -55,13 +55,20 @@ void sgx_signal_restorer(void);
 
 static const int sgx_trap_signals[] = { SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGTRAP, SIGSYS };
 
-static uint64_t trap_signal_mask(void)
+/* The synchronous fault signals. */
+static uint64_t fault_signal_mask(void)
 {
-	uint64_t mask = KSIG_MASK(SGX_IPI_SIGNAL);
+	uint64_t mask = 0;
 
 	for (size_t i = 0; i < sizeof(sgx_trap_signals) / sizeof(sgx_trap_signals[0]); i++)
 		mask |= KSIG_MASK(sgx_trap_signals[i]);
 	return mask;
+}
+
+/* What an application can never block: the faults and the IPI. */
+static uint64_t trap_signal_mask(void)
+{
+	return fault_signal_mask() | KSIG_MASK(SGX_IPI_SIGNAL);
 }
 
 bool sgx_signal_is_trap(int sig)
@@ -90,12 +97,19 @@ static void install_stub(int sig, unsigned long extra_flags)
 		.handler = (void *)sgx_signal_stub,
 		.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER_FLAG | extra_flags,
 		.restorer = sgx_signal_restorer,
-		/* Async signals wait while sgxemu's handler runs; faults must stay deliverable. */
-		.mask = ~trap_signal_mask(),
+		/*
+		 * Async signals wait while sgxemu's handler runs, the IPI too: one taken inside the
+		 * stub, after it switched FS/GS to the enclave's and before its sigreturn, would run
+		 * C on the enclave's TLS, or take this handler's own frame for an enclave context.
+		 * An IPI left pending is taken right after the sigreturn, in enclave mode, as it
+		 * should be (and a thread in the handler is not inside: the kick does not wait for
+		 * it). Faults must stay deliverable.
+		 */
+		.mask = ~fault_signal_mask(),
 	};
 
 	/* Synchronous faults may nest (an enclave entered from an application's handler). */
-	if (sgx_signal_is_trap(sig))
+	if (fault_signal_mask() & KSIG_MASK(sig))
 		act.flags |= SA_NODEFER;
 	raw_sigaction(sig, &act, NULL);
 }
