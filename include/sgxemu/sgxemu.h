@@ -108,6 +108,12 @@ struct sgxemu_stats {
 	uint64_t epc_leaked_pages;   /* lost to a failed EREMOVE, as the kernel leaks them */
 	uint64_t enclave_pages;	     /* child pages (REG, TCS, TRIM) of all enclaves */
 	uint64_t va_pages;	     /* version-array pages of the reclaimer */
+	uint64_t evicted_pages;	     /* child pages in the enclaves' backing stores now */
+	uint64_t pages_evicted;	     /* EWBs of child pages so far (the reclaimer) */
+	uint64_t pages_loaded;	     /* ELDUs of child pages so far (the fault path) */
+	uint64_t secs_evicted;	     /* ... and of SECS pages, after their last child */
+	uint64_t secs_loaded;
+	uint64_t forced_aex;	     /* kicks: every thread inside an enclave forced out */
 	uint64_t aex;		     /* asynchronous exits */
 	uint64_t encls[16];	     /* ENCLS leaf executions, by leaf (enum sgx_encls_leaf) */
 	uint64_t enclu[8];	     /* ENCLU leaf executions, by leaf (enum sgx_enclu_leaf) */

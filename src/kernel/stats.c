@@ -30,6 +30,12 @@ __attribute__((visibility("default"))) int sgxemu_stats(struct sgxemu_stats *out
 	out->epc_leaked_pages = s.leaked_pages;
 	out->enclave_pages = s.encl_pages;
 	out->va_pages = s.va_pages;
+	out->evicted_pages = s.evicted_pages;
+	out->pages_evicted = s.reclaim.evicted;
+	out->pages_loaded = s.reclaim.loaded;
+	out->secs_evicted = s.reclaim.secs_evicted;
+	out->secs_loaded = s.reclaim.secs_loaded;
+	out->forced_aex = s.reclaim.kicks;
 	out->aex = s.cpu.aex;
 	memcpy(out->encls, s.cpu.encls, sizeof(out->encls));
 	memcpy(out->enclu, s.cpu.enclu, sizeof(out->enclu));

@@ -114,7 +114,6 @@ static void oversubscribed_heap_round_trips(void **state)
 	assert_int_equal(s.reclaim.ewb_lost, 0);
 	assert_int_equal(s.reclaim.eldu_failures, 0);
 	assert_true(s.evicted_pages > 0);
-	sgx_platform_print_stats(p, stderr);
 	check(p);
 	rfix_unload(e);
 	check(p);
