@@ -85,6 +85,16 @@ void *sgxemu_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 int sgxemu_mprotect(void *addr, size_t len, int prot);
 int sgxemu_munmap(void *addr, size_t len);
 
+/*
+ * madvise(2) and mremap(2) over enclave mappings, answering what the kernel answers for a VMA with
+ * VM_PFNMAP | VM_IO | VM_DONTEXPAND (MADV_DONTNEED and other advice that reclaims or populates
+ * pages: EINVAL; growing: EFAULT; MREMAP_DONTUNMAP: EINVAL; shrinking unmaps the tail). Ranges
+ * without an enclave mapping go to the real system call.
+ */
+int sgxemu_madvise(void *addr, size_t len, int advice);
+void *sgxemu_mremap(void *old_address, size_t old_size, size_t new_size, int flags,
+		    ... /* void *new_address */);
+
 struct sgx_enclave_run;
 
 /*

@@ -170,6 +170,8 @@ static int init_storage(struct sgx_cpu *cpu)
 		 0);
 	if (p == MAP_FAILED)
 		return -1;
+	/* SECS and VA pages: a forked child must never write them through a copy of this view. */
+	madvise(p, pool_size, MADV_DONTFORK);
 	cpu->pool_kva = p;
 	return 0;
 }

@@ -299,6 +299,7 @@ static struct sgx_bound_map *bound_map_get(struct sgx_cpu *cpu, int fd, uint64_t
 		free(map);
 		return NULL;
 	}
+	madvise(kva, (size_t)st.st_size, MADV_DONTFORK); /* never a forked child's to write */
 	map->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (map->fd < 0) {
 		munmap(kva, (size_t)st.st_size);

@@ -97,6 +97,8 @@ static struct sgx_slice *slice_create(struct sgx_cpu *cpu, uint64_t eid, uint64_
 	kva = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, slice->fd, 0);
 	if (kva == MAP_FAILED)
 		goto fail_fd;
+	/* A forked child must never write the enclave's pages through a copy of this view. */
+	madvise(kva, size, MADV_DONTFORK);
 	slice->cpu = cpu;
 	slice->eid = eid;
 	slice->size = size;

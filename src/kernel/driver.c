@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -20,7 +21,9 @@
 
 #include <sgxemu/sgxemu.h>
 
+#include "common/forkwatch.h"
 #include "common/log.h"
+#include "common/sys.h"
 #include "kernel/encl.h"
 #include "kernel/task.h"
 
@@ -28,18 +31,10 @@
 #define SGX_DEV_PROVISION "/dev/sgx_provision"
 
 /*
- * The real close(2) and ioctl(2), as system calls: the compat layer interposes the libc symbols
- * and routes them here, so calling them back through libc would come straight back.
+ * close(2), ioctl(2) and fstat(2) are issued as system calls (common/sys.h): the compat layer
+ * interposes the libc symbols and routes them here, so calling them back through libc would come
+ * straight back.
  */
-static int sgx_sys_close(int fd)
-{
-	return (int)syscall(SYS_close, fd);
-}
-
-static int sgx_sys_ioctl(int fd, unsigned long request, unsigned long arg)
-{
-	return (int)syscall(SYS_ioctl, fd, request, arg);
-}
 
 /*
  * An open device file: the kernel's struct file. Identified by the inode of its memfd; the
@@ -52,30 +47,68 @@ struct sgx_file {
 	ino_t ino;
 	int hidden_fd;
 	int f_flags;
+	bool forked; /* inherited across fork(): answers ENODEV (docs/compat.md) */
+	bool seen;   /* sweep: some descriptor still refers to the inode */
 	uint32_t refcount; /* the table's reference + calls in flight (under sgx_files.lock) */
 	struct sgx_platform *platform; /* NULL once the platform is gone: ENODEV */
 	struct sgx_encl *encl;	       /* SGX_FILE_ENCLAVE */
 	LIST_ENTRY(sgx_file) link;
 };
 
+LIST_HEAD(sgx_file_list, sgx_file);
+
 /* Descriptors are process-wide, so is their table. */
 static struct {
 	pthread_mutex_t lock;
-	LIST_HEAD(, sgx_file) files;
+	struct sgx_file_list files;
+	unsigned int nr_files; /* read without the lock: the compat layer's fast path */
 } sgx_files = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void sgx_files_fork_child_locked(void);
+static pthread_once_t sgx_atfork_once = PTHREAD_ONCE_INIT;
+
+static void sgx_atfork_register(void)
+{
+	pthread_atfork(sgx_driver_fork_prepare, sgx_driver_fork_parent, sgx_driver_fork_child);
+}
+
+/* State a child must not use exists from now on (a device file, the default platform). */
+static void sgx_driver_arm_fork(void)
+{
+	pthread_once(&sgx_atfork_once, sgx_atfork_register);
+	sgx_fork_arm(SGX_FORK_SLOT_DRIVER);
+}
+
+/* Takes the table lock; in a child forked since the last call, abandons what it inherited. */
+static void sgx_files_lock(void)
+{
+	pthread_mutex_lock(&sgx_files.lock);
+	if (sgx_fork_child_check(SGX_FORK_SLOT_DRIVER))
+		sgx_files_fork_child_locked();
+}
+
+static void sgx_files_unlock(void)
+{
+	pthread_mutex_unlock(&sgx_files.lock);
+}
+
+bool sgx_driver_has_files(void)
+{
+	return __atomic_load_n(&sgx_files.nr_files, __ATOMIC_ACQUIRE) != 0;
+}
 
 static void sgx_file_put(struct sgx_file *file)
 {
 	struct sgx_encl *encl = NULL;
 	bool last;
 
-	pthread_mutex_lock(&sgx_files.lock);
+	sgx_files_lock();
 	last = --file->refcount == 0;
 	if (last) {
 		encl = file->encl;
 		file->encl = NULL;
 	}
-	pthread_mutex_unlock(&sgx_files.lock);
+	sgx_files_unlock();
 	if (!last)
 		return;
 	/* release(): the file's own enclave reference (mappings hold theirs). */
@@ -91,10 +124,10 @@ static struct sgx_file *sgx_file_get(int fd)
 	struct sgx_file *file;
 	struct stat st;
 
-	if (fstat(fd, &st))
+	if (sgx_sys_fstat(fd, &st))
 		return NULL;
 	errno = 0;
-	pthread_mutex_lock(&sgx_files.lock);
+	sgx_files_lock();
 	LIST_FOREACH(file, &sgx_files.files, link)
 	{
 		if (file->dev == st.st_dev && file->ino == st.st_ino) {
@@ -102,8 +135,27 @@ static struct sgx_file *sgx_file_get(int fd)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&sgx_files.lock);
+	sgx_files_unlock();
 	return file;
+}
+
+enum sgx_file_type sgx_inode_type(dev_t dev, ino_t ino)
+{
+	enum sgx_file_type type = SGX_FILE_NONE;
+	struct sgx_file *file;
+
+	if (!sgx_driver_has_files())
+		return SGX_FILE_NONE;
+	sgx_files_lock();
+	LIST_FOREACH(file, &sgx_files.files, link)
+	{
+		if (file->dev == dev && file->ino == ino) {
+			type = file->type;
+			break;
+		}
+	}
+	sgx_files_unlock();
+	return type;
 }
 
 enum sgx_file_type sgx_fd_type(int fd)
@@ -140,13 +192,15 @@ struct sgx_encl *sgx_encl_from_fd(int fd)
 
 	if (!file)
 		return ERR_PTR(errno == EBADF ? -EBADF : -EINVAL);
-	pthread_mutex_lock(&sgx_files.lock);
+	sgx_files_lock();
 	type = file->type;
 	if (type == SGX_FILE_ENCLAVE && file->encl) {
 		encl = file->encl;
 		sgx_encl_get(encl);
 	}
-	pthread_mutex_unlock(&sgx_files.lock);
+	if (file->forked)
+		sgx_driver_warn_forked();
+	sgx_files_unlock();
 	sgx_file_put(file);
 	if (!encl)
 		return ERR_PTR(type == SGX_FILE_ENCLAVE ? -ENODEV : -EINVAL);
@@ -221,7 +275,7 @@ static int sgx_file_install(struct sgx_platform *platform, enum sgx_file_type ty
 		goto err_free;
 	}
 	file->hidden_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (file->hidden_fd < 0 || fstat(fd, &st)) {
+	if (file->hidden_fd < 0 || sgx_sys_fstat(fd, &st)) {
 		ret = -errno;
 		goto err_close;
 	}
@@ -237,9 +291,11 @@ static int sgx_file_install(struct sgx_platform *platform, enum sgx_file_type ty
 	file->platform = platform;
 	file->encl = encl;
 
-	pthread_mutex_lock(&sgx_files.lock);
+	sgx_driver_arm_fork();
+	sgx_files_lock();
 	LIST_INSERT_HEAD(&sgx_files.files, file, link);
-	pthread_mutex_unlock(&sgx_files.lock);
+	__atomic_add_fetch(&sgx_files.nr_files, 1, __ATOMIC_RELEASE);
+	sgx_files_unlock();
 	return fd;
 
 err_close:
@@ -318,53 +374,155 @@ int sgxemu_open(const char *path, int flags, ...)
 
 /* --- close -------------------------------------------------------------------------------- */
 
-/* Is the file's inode still open under some descriptor other than the driver's own? */
-static bool sgx_file_open_elsewhere(struct sgx_file *file)
+/* Is fd one of the driver's own hidden descriptors? Called with the table lock held. */
+static bool sgx_is_hidden_fd(long fd)
 {
+	struct sgx_file *file;
+
+	LIST_FOREACH(file, &sgx_files.files, link)
+	{
+		if (file->hidden_fd == fd)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The kernel's last fput, found after the fact: every file of the table whose inode no descriptor
+ * (other than the driver's own) refers to any more is unlinked and moved to *released, whose
+ * references the caller drops outside the lock. One pass over /proc/self/fd. Called with the
+ * table lock held.
+ */
+static void sgx_files_sweep_locked(struct sgx_file_list *released)
+{
+	struct sgx_file *file, *next;
 	struct dirent *de;
-	bool found = false;
 	DIR *dir;
 
 	dir = opendir("/proc/self/fd");
 	if (!dir)
-		return true; /* cannot tell: keep the file rather than release it under a user */
-	while (!found && (de = readdir(dir))) {
+		return; /* cannot tell: keep the files rather than release them under a user */
+	LIST_FOREACH(file, &sgx_files.files, link)
+		file->seen = false;
+	while ((de = readdir(dir))) {
 		struct stat st;
 		char *end;
 		long n = strtol(de->d_name, &end, 10);
 
-		if (*end || end == de->d_name || n == file->hidden_fd || n == dirfd(dir))
+		if (*end || end == de->d_name || n == dirfd(dir) || sgx_is_hidden_fd(n))
 			continue;
-		if (!fstat((int)n, &st) && st.st_dev == file->dev && st.st_ino == file->ino)
-			found = true;
+		if (sgx_sys_fstat((int)n, &st))
+			continue;
+		LIST_FOREACH(file, &sgx_files.files, link)
+		{
+			if (file->dev == st.st_dev && file->ino == st.st_ino)
+				file->seen = true;
+		}
 	}
 	closedir(dir);
-	return found;
+	for (file = LIST_FIRST(&sgx_files.files); file; file = next) {
+		next = LIST_NEXT(file, link);
+		if (file->seen)
+			continue;
+		LIST_REMOVE(file, link);
+		__atomic_sub_fetch(&sgx_files.nr_files, 1, __ATOMIC_RELEASE);
+		LIST_INSERT_HEAD(released, file, link);
+	}
+}
+
+static void sgx_files_put_released(struct sgx_file_list *released)
+{
+	struct sgx_file *file;
+
+	while ((file = LIST_FIRST(released))) {
+		LIST_REMOVE(file, link);
+		file->link.le_prev = NULL;
+		sgx_file_put(file); /* the table's reference */
+	}
+}
+
+void sgx_driver_sweep(void)
+{
+	struct sgx_file_list released = LIST_HEAD_INITIALIZER(released);
+
+	if (!sgx_driver_has_files())
+		return;
+	sgx_files_lock();
+	sgx_files_sweep_locked(&released);
+	sgx_files_unlock();
+	sgx_files_put_released(&released);
 }
 
 int sgxemu_close(int fd)
 {
+	struct sgx_file_list released = LIST_HEAD_INITIALIZER(released);
 	struct sgx_file *file = sgx_file_get(fd);
-	bool release = false;
 	int ret;
 
 	if (!file)
 		return sgx_sys_close(fd);
 
 	/* The table lock makes "close, then look for other descriptors" one step for closers. */
-	pthread_mutex_lock(&sgx_files.lock);
+	sgx_files_lock();
 	ret = sgx_sys_close(fd);
-	if (!ret && !sgx_file_open_elsewhere(file) && file->link.le_prev) {
-		LIST_REMOVE(file, link);
-		file->link.le_prev = NULL;
-		release = true;
-	}
-	pthread_mutex_unlock(&sgx_files.lock);
+	if (!ret)
+		sgx_files_sweep_locked(&released);
+	sgx_files_unlock();
 
-	if (release)
-		sgx_file_put(file); /* the table's reference */
-	sgx_file_put(file);	    /* ours */
+	sgx_files_put_released(&released);
+	sgx_file_put(file); /* ours */
 	return ret;
+}
+
+/* --- fork --------------------------------------------------------------------------------- */
+
+void sgx_driver_warn_forked(void)
+{
+	pr_warn_once("sgxemu: an SGX device descriptor was inherited across fork(); an emulated "
+		     "enclave lives in its parent's memory and cannot be shared, so the descriptor "
+		     "answers ENODEV in the child (docs/compat.md, \"fork\")");
+}
+
+static void sgx_default_fork_child(void);
+
+/*
+ * In a forked child: the inherited files keep their identity (so their descriptors are still
+ * recognised) but lose their platform and enclave without any teardown (the EPC storage is shared
+ * with the parent: an EREMOVE here would punch the parent's pages), and the child boots a
+ * platform of its own on its next open. Called with the table lock held.
+ */
+static void sgx_files_fork_child_locked(void)
+{
+	struct sgx_file *file;
+
+	LIST_FOREACH(file, &sgx_files.files, link)
+	{
+		file->platform = NULL;
+		file->encl = NULL;
+		file->forked = true;
+	}
+	sgx_default_fork_child();
+}
+
+void sgx_driver_fork_prepare(void)
+{
+	sgx_default_fork_prepare();
+	pthread_mutex_lock(&sgx_files.lock);
+}
+
+void sgx_driver_fork_parent(void)
+{
+	pthread_mutex_unlock(&sgx_files.lock);
+	sgx_default_fork_release();
+}
+
+void sgx_driver_fork_child(void)
+{
+	pthread_mutex_unlock(&sgx_files.lock);
+	sgx_default_fork_release();
+	/* The abandonment itself runs at the first use of the table (sgx_files_lock). */
+	sgx_files_lock();
+	sgx_files_unlock();
 }
 
 /* --- ioctl -------------------------------------------------------------------------------- */
@@ -388,8 +546,11 @@ static long sgx_file_ioctl(struct sgx_file *file, int fd, unsigned int cmd, unsi
 		break;
 	}
 
-	if (!file->platform)
+	if (!file->platform) {
+		if (file->forked)
+			sgx_driver_warn_forked();
 		return -ENODEV;
+	}
 	/* /dev/sgx_provision has no ioctl at all (and /dev/sgx_vepc has its own, later). */
 	if (file->type != SGX_FILE_ENCLAVE)
 		return -ENOTTY;
@@ -483,6 +644,22 @@ void sgx_driver_platform_gone_abandon(struct sgx_platform *platform)
 static pthread_mutex_t sgx_default_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sgx_platform *sgx_default;
 static bool sgx_default_failed;
+/* In a forked child: the parent's platform is abandoned (never torn down, never used again). */
+static void sgx_default_fork_child(void)
+{
+	__atomic_store_n(&sgx_default, NULL, __ATOMIC_RELEASE);
+	sgx_default_failed = false;
+}
+
+void sgx_default_fork_prepare(void)
+{
+	pthread_mutex_lock(&sgx_default_lock);
+}
+
+void sgx_default_fork_release(void)
+{
+	pthread_mutex_unlock(&sgx_default_lock);
+}
 
 /* config.stats_at_exit: the statistics of the platform in use when the process ends. */
 static void sgx_print_stats_at_exit(void)
@@ -505,10 +682,16 @@ static void sgx_default_booted(struct sgx_platform *platform)
 
 struct sgx_platform *sgx_default_platform(void)
 {
-	struct sgx_platform *platform = __atomic_load_n(&sgx_default, __ATOMIC_ACQUIRE);
+	struct sgx_platform *platform;
 	struct sgxemu_config config;
 	char err[256];
 
+	/* A forked child must not see its parent's platform (it abandons it at the first use). */
+	if (sgx_driver_has_files() || __atomic_load_n(&sgx_default, __ATOMIC_ACQUIRE)) {
+		sgx_files_lock();
+		sgx_files_unlock();
+	}
+	platform = __atomic_load_n(&sgx_default, __ATOMIC_ACQUIRE);
 	if (platform)
 		return platform;
 	pthread_mutex_lock(&sgx_default_lock);
@@ -523,6 +706,7 @@ struct sgx_platform *sgx_default_platform(void)
 				pr_err("%s", err);
 				sgx_default_failed = true;
 			} else {
+				sgx_driver_arm_fork();
 				sgx_default_booted(platform);
 			}
 			__atomic_store_n(&sgx_default, platform, __ATOMIC_RELEASE);
@@ -551,6 +735,7 @@ int sgxemu_boot(const struct sgxemu_config *config)
 		goto out;
 	}
 	sgx_default_failed = false;
+	sgx_driver_arm_fork();
 	sgx_default_booted(platform);
 	__atomic_store_n(&sgx_default, platform, __ATOMIC_RELEASE);
 out:

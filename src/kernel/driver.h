@@ -12,6 +12,7 @@
 #define SGXEMU_KERNEL_DRIVER_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "kernel/sgx.h"
 
@@ -27,6 +28,31 @@ int sgx_platform_open(struct sgx_platform *platform, const char *path, int flags
 
 /* The type of the device file behind fd (SGX_FILE_NONE if it is not one of ours). */
 enum sgx_file_type sgx_fd_type(int fd);
+
+/* The type of the device file with this inode (fstat of any of its descriptors). */
+enum sgx_file_type sgx_inode_type(dev_t dev, ino_t ino);
+
+/* Some device file is open (a lock-free hint for the compat layer's fast paths). */
+bool sgx_driver_has_files(void);
+
+/*
+ * Releases every device file that no descriptor refers to any more (after descriptors were closed
+ * behind sgxemu_close's back: dup2/dup3 onto one, close_range, closefrom).
+ */
+void sgx_driver_sweep(void);
+
+/*
+ * fork(): the handlers pthread_atfork runs around it (the compat layer and the runtime register
+ * them). The child keeps its inherited descriptors recognisable, but they answer ENODEV; its
+ * next open boots a platform of its own. Children of raw forks are noticed too (forkwatch.h).
+ */
+void sgx_driver_fork_prepare(void);
+void sgx_driver_fork_parent(void);
+void sgx_driver_fork_child(void);
+void sgx_default_fork_prepare(void);
+void sgx_default_fork_release(void);
+/* The one-time explanation for a child that uses an inherited descriptor. */
+void sgx_driver_warn_forked(void);
 
 /* The enclave ioctls (ioctl.c): 0 or -errno, -ERESTARTSYS and -ENOIOCTLCMD included. */
 long sgx_ioctl(struct sgx_encl *encl, unsigned int cmd, unsigned long arg);

@@ -15,6 +15,8 @@
 #include "runtime/mm.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <linux/userfaultfd.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -26,7 +28,9 @@
 
 #include <sgxemu/sgxemu.h>
 
+#include "common/forkwatch.h"
 #include "common/log.h"
+#include "common/sys.h"
 #include "cpu/enclu.h"
 #include "kernel/encl.h"
 #include "kernel/err.h"
@@ -42,7 +46,8 @@ struct sgx_vma {
 	uint64_t start;
 	uint64_t end;
 	unsigned long vm_flags;	 /* the application's PROT_READ/WRITE/EXEC */
-	struct sgx_encl *encl;	 /* a reference, as a VMA holds its file */
+	/* A reference, as a VMA holds its file; NULL in a forked child (every fault: SIGBUS). */
+	struct sgx_encl *encl;
 	/* The part of [start, end) that maps the enclave's storage (empty until attached). */
 	uint64_t storage_start;
 	uint64_t storage_end;
@@ -53,10 +58,27 @@ struct sgx_vma {
 
 TAILQ_HEAD(sgx_vma_list, sgx_vma);
 
+/*
+ * Where enclave mappings are, for lock-free readers: the compat layer asks "does this munmap /
+ * mprotect / madvise / mremap touch an enclave mapping?" on every such call of the process, from
+ * any context (a signal handler, or the kernel layer with an enclave lock held, below the
+ * address-space lock). Adjacent VMAs are coalesced into extents; the writer (holding the
+ * address-space lock for writing) republishes them under a sequence count.
+ */
+#define SGX_MM_MAX_EXTENTS 64
+
+struct sgx_mm_extents {
+	uint32_t seq;	   /* odd while being rewritten */
+	uint32_t nr;	   /* SGX_MM_MAX_EXTENTS + 1: too many, readers must ask under the lock */
+	uint64_t start[SGX_MM_MAX_EXTENTS];
+	uint64_t end[SGX_MM_MAX_EXTENTS];
+};
+
 static struct {
 	pthread_rwlock_t lock;
 	struct sgx_vma_list vmas; /* sorted by start, non-overlapping */
 	int hole_fd;		  /* an empty memfd: any access to a mapping of it is SIGBUS */
+	struct sgx_mm_extents extents;
 } mm = {
 	/* Writers (zaps) must get in between the faults of busy threads. */
 	.lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP,
@@ -64,8 +86,18 @@ static struct {
 	.hole_fd = -1,
 };
 
+static void mm_fork_child_locked(void);
+
+static void mm_write_lock(void);
+static void mm_write_unlock(void);
+
 static void mm_read_lock(void)
 {
+	/* A forked child abandons its inherited mappings first (under the write lock). */
+	if (sgx_fork_child_pending(SGX_FORK_SLOT_RUNTIME)) {
+		mm_write_lock();
+		mm_write_unlock();
+	}
 	sgx_lockdep_acquire(SGX_LOCK_MM);
 	pthread_rwlock_rdlock(&mm.lock);
 }
@@ -74,12 +106,71 @@ static void mm_write_lock(void)
 {
 	sgx_lockdep_acquire(SGX_LOCK_MM);
 	pthread_rwlock_wrlock(&mm.lock);
+	if (sgx_fork_child_check(SGX_FORK_SLOT_RUNTIME))
+		mm_fork_child_locked();
 }
 
 static void mm_unlock(void)
 {
 	pthread_rwlock_unlock(&mm.lock);
 	sgx_lockdep_release(SGX_LOCK_MM);
+}
+
+/* Republishes the extents after the VMA list changed; called with the write lock. */
+static void publish_extents(void)
+{
+	struct sgx_mm_extents *x = &mm.extents;
+	struct sgx_vma *vma;
+	uint32_t n = 0;
+
+	__atomic_store_n(&x->seq, x->seq + 1, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	TAILQ_FOREACH (vma, &mm.vmas, link) {
+		if (n && n <= SGX_MM_MAX_EXTENTS && x->end[n - 1] == vma->start) {
+			__atomic_store_n(&x->end[n - 1], vma->end, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (n == SGX_MM_MAX_EXTENTS) {
+			n++;
+			break;
+		}
+		__atomic_store_n(&x->start[n], vma->start, __ATOMIC_RELAXED);
+		__atomic_store_n(&x->end[n], vma->end, __ATOMIC_RELAXED);
+		n++;
+	}
+	__atomic_store_n(&x->nr, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&x->seq, x->seq + 1, __ATOMIC_RELEASE);
+}
+
+static void mm_write_unlock(void)
+{
+	publish_extents();
+	mm_unlock();
+}
+
+bool sgx_mm_touches_enclave(uint64_t start, uint64_t end)
+{
+	const struct sgx_mm_extents *x = &mm.extents;
+
+	for (int tries = 0; tries < 1000; tries++) {
+		uint32_t seq = __atomic_load_n(&x->seq, __ATOMIC_ACQUIRE), nr;
+		bool hit = false;
+
+		if (seq & 1) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		nr = __atomic_load_n(&x->nr, __ATOMIC_RELAXED);
+		if (nr > SGX_MM_MAX_EXTENTS)
+			hit = true;
+		for (uint32_t i = 0; i < nr && !hit; i++)
+			hit = start < __atomic_load_n(&x->end[i], __ATOMIC_RELAXED) &&
+			      end > __atomic_load_n(&x->start[i], __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&x->seq, __ATOMIC_RELAXED) == seq)
+			return hit;
+	}
+	return true; /* a writer interrupted on this very thread: let the slow path decide */
 }
 
 static struct sgx_vma *find_vma(uint64_t addr)
@@ -111,7 +202,10 @@ static void insert_vma(struct sgx_vma *new)
 static int hole_fd(void)
 {
 	if (mm.hole_fd < 0)
-		mm.hole_fd = memfd_create("sgxemu-hole", MFD_CLOEXEC);
+		mm.hole_fd = memfd_create("sgxemu-hole", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	/* Nobody, not even a forked child that kept it, can give it contents. */
+	if (mm.hole_fd >= 0)
+		fcntl(mm.hole_fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SEAL);
 	return mm.hole_fd;
 }
 
@@ -122,7 +216,7 @@ static int uffd_register(uint64_t start, uint64_t end)
 		.mode = UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR,
 	};
 
-	if (ioctl(sgx_runtime_uffd(), UFFDIO_REGISTER, &reg))
+	if (sgx_sys_ioctl(sgx_runtime_uffd(), UFFDIO_REGISTER, (unsigned long)&reg))
 		return -errno;
 	return 0;
 }
@@ -139,6 +233,8 @@ static int attach_storage(struct sgx_vma *vma)
 
 	if (vma->storage_start != vma->storage_end)
 		return 0;
+	if (!vma->encl)
+		return -ENODEV; /* forked: there is no enclave to attach */
 	ret = sgx_encl_storage(vma->encl, &fd, &base, &size);
 	if (ret)
 		return ret;
@@ -147,14 +243,16 @@ static int attach_storage(struct sgx_vma *vma)
 	if (start >= end)
 		return -ENOENT; /* no part of this mapping is inside ELRANGE */
 	/* Atomically replaces the placeholder: the range is never unmapped in between. */
-	p = mmap((void *)start, end - start, (int)vma->vm_flags, MAP_SHARED | MAP_FIXED, fd,
-		 (off_t)(start - base));
+	p = sgx_sys_mmap((void *)start, end - start, (int)vma->vm_flags, MAP_SHARED | MAP_FIXED, fd,
+			 (off_t)(start - base));
 	if (p == MAP_FAILED)
 		return -errno;
+	/* The enclave's pages must never reach a forked child (docs/compat.md, "fork"). */
+	sgx_sys_madvise(p, end - start, MADV_DONTFORK);
 	ret = uffd_register(start, end);
 	if (ret) {
-		mmap((void *)start, end - start, (int)vma->vm_flags, MAP_SHARED | MAP_FIXED,
-		     hole_fd(), 0);
+		sgx_sys_mmap((void *)start, end - start, (int)vma->vm_flags, MAP_SHARED | MAP_FIXED,
+			     hole_fd(), 0);
 		pr_warn("runtime: userfaultfd registration of %#llx-%#llx failed (%d)",
 			(unsigned long long)start, (unsigned long long)end, ret);
 		return ret;
@@ -183,7 +281,8 @@ static struct sgx_vma *split_vma(struct sgx_vma *vma, uint64_t at)
 		if (vma->storage_start >= vma->storage_end)
 			vma->storage_start = vma->storage_end = 0;
 	}
-	sgx_encl_get(tail->encl);
+	if (tail->encl)
+		sgx_encl_get(tail->encl);
 	TAILQ_INSERT_AFTER(&mm.vmas, vma, tail, link);
 	return tail;
 }
@@ -203,7 +302,7 @@ static int for_each_vma_piece(uint64_t start, uint64_t end,
 		if (vma->start < end && vma->end > end && !split_vma(vma, end))
 			return -ENOMEM;
 	}
-	for (vma = TAILQ_FIRST(&mm.vmas); vma; vma = next) {
+	for (vma = TAILQ_FIRST(&mm.vmas); fn && vma; vma = next) {
 		next = TAILQ_NEXT(vma, link);
 		if (vma->start >= start && vma->end <= end)
 			fn(vma, arg);
@@ -214,9 +313,11 @@ static int for_each_vma_piece(uint64_t start, uint64_t end,
 static void forget_vma(struct sgx_vma *vma, void *arg)
 {
 	/* The CPU's PTEs of this mapping go with it; the host's go with the munmap/mmap. */
-	sgx_encl_unmap(vma->encl, vma->start, vma->end);
+	if (vma->encl) {
+		sgx_encl_unmap(vma->encl, vma->start, vma->end);
+		sgx_encl_put(vma->encl);
+	}
 	TAILQ_REMOVE(&mm.vmas, vma, link);
-	sgx_encl_put(vma->encl);
 	free(vma);
 }
 
@@ -226,7 +327,7 @@ static int forget_range_locked(uint64_t start, uint64_t end)
 	return for_each_vma_piece(start, end, forget_vma, NULL);
 }
 
-/* --- mmap, mprotect, munmap -------------------------------------------------------------- */
+/* --- mmap, mprotect, munmap, mremap, madvise ------------------------------------------- */
 
 static unsigned long prot_to_vm(int prot)
 {
@@ -243,8 +344,14 @@ __attribute__((visibility("default"))) void *sgxemu_mmap(void *addr, size_t len,
 	int ret;
 
 	encl = sgx_encl_from_fd(fd);
-	if (IS_ERR(encl))
-		return mmap(addr, len, prot, flags, fd, offset);
+	if (IS_ERR(encl)) {
+		/* Not an enclave: the real system call; a forked child's enclave fd: ENODEV. */
+		if (PTR_ERR(encl) == -ENODEV) {
+			errno = ENODEV;
+			return MAP_FAILED;
+		}
+		return sgx_sys_mmap(addr, len, prot, flags, fd, offset);
+	}
 	ret = sgx_runtime_init();
 	if (ret)
 		goto fail_put;
@@ -268,8 +375,8 @@ __attribute__((visibility("default"))) void *sgxemu_mmap(void *addr, size_t len,
 		if (ret)
 			goto fail_unlock;
 	}
-	p = mmap(addr, len, prot, (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) | MAP_SHARED,
-		 hole_fd(), 0);
+	p = sgx_sys_mmap(addr, len, prot, (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) | MAP_SHARED,
+			 hole_fd(), 0);
 	if (p == MAP_FAILED) {
 		ret = -errno;
 		goto fail_unlock;
@@ -278,10 +385,11 @@ __attribute__((visibility("default"))) void *sgxemu_mmap(void *addr, size_t len,
 	if (!(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))) {
 		ret = sgx_encl_may_map(encl, start, start + len, prot_to_vm(prot));
 		if (ret) {
-			munmap(p, len);
+			sgx_sys_munmap(p, len);
 			goto fail_unlock;
 		}
 	}
+	sgx_fork_arm(SGX_FORK_SLOT_RUNTIME);
 	/* A MAP_FIXED mapping replaces whatever enclave mappings were there. */
 	forget_range_locked(start, start + len);
 	vma->start = start;
@@ -290,11 +398,11 @@ __attribute__((visibility("default"))) void *sgxemu_mmap(void *addr, size_t len,
 	vma->encl = encl;
 	attach_storage(vma); /* before CREATE there is nothing to attach yet */
 	insert_vma(vma);
-	mm_unlock();
+	mm_write_unlock();
 	return p;
 
 fail_unlock:
-	mm_unlock();
+	mm_write_unlock();
 	free(vma);
 fail_put:
 	sgx_encl_put(encl);
@@ -314,9 +422,9 @@ __attribute__((visibility("default"))) int sgxemu_munmap(void *addr, size_t len)
 	end = start + ((len + PAGE_SIZE - 1) & PAGE_MASK);
 	mm_write_lock();
 	ret = forget_range_locked(start, end);
-	if (!ret && munmap(addr, end - start))
+	if (!ret && sgx_sys_munmap(addr, end - start))
 		ret = -errno;
-	mm_unlock();
+	mm_write_unlock();
 	if (ret) {
 		errno = -ret;
 		return -1;
@@ -333,7 +441,7 @@ static void check_vma_prot(struct sgx_vma *vma, void *arg)
 {
 	struct mprotect_args *a = arg;
 
-	if (!a->ret)
+	if (!a->ret && vma->encl)
 		a->ret = sgx_encl_may_map(vma->encl, vma->start, vma->end, a->vm_flags);
 }
 
@@ -347,10 +455,11 @@ static void apply_vma_prot(struct sgx_vma *vma, void *arg)
 	 * mprotect() gave every present page the new protection, also pages whose EPCM allows
 	 * less: drop the PTEs so that each is re-installed through the fault path's checks.
 	 */
-	sgx_encl_unmap(vma->encl, vma->start, vma->end);
+	if (vma->encl)
+		sgx_encl_unmap(vma->encl, vma->start, vma->end);
 	if (vma->storage_start != vma->storage_end)
-		madvise((void *)vma->storage_start, vma->storage_end - vma->storage_start,
-			MADV_DONTNEED);
+		sgx_sys_madvise((void *)vma->storage_start, vma->storage_end - vma->storage_start,
+				MADV_DONTNEED);
 }
 
 __attribute__((visibility("default"))) int sgxemu_mprotect(void *addr, size_t len, int prot)
@@ -369,16 +478,283 @@ __attribute__((visibility("default"))) int sgxemu_mprotect(void *addr, size_t le
 	ret = for_each_vma_piece(start, end, check_vma_prot, &args);
 	if (!ret)
 		ret = args.ret;
-	if (!ret && mprotect(addr, end - start, prot))
+	if (!ret && sgx_sys_mprotect(addr, end - start, prot))
 		ret = -errno;
 	if (!ret)
 		for_each_vma_piece(start, end, apply_vma_prot, &args);
-	mm_unlock();
+	mm_write_unlock();
 	if (ret) {
 		errno = -ret;
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * madvise(2) over enclave mappings answers what the kernel answers for a VMA with
+ * VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP (mm/madvise.c), without ever dropping the
+ * host PTEs the runtime installed on its own terms:
+ *   - EINVAL: the advice that needs pages the kernel can reclaim, populate or guard
+ *     (DONTNEED and DONTNEED_LOCKED, FREE, COLD, PAGEOUT: can_madv_lru_vma() refuses VM_PFNMAP;
+ *     POPULATE_READ/WRITE: GUP refuses VM_IO | VM_PFNMAP; DODUMP and DOFORK: VM_SPECIAL/VM_IO;
+ *     WIPEONFORK: a file mapping; GUARD_INSTALL/REMOVE and COLLAPSE; unknown advice);
+ *   - REMOVE: EACCES for a mapping that is not writable, else ENODEV (fallocate on a character
+ *     device);
+ *   - everything else (NORMAL, RANDOM, SEQUENTIAL, WILLNEED, DONTFORK, KEEPONFORK, DONTDUMP,
+ *     MERGEABLE, UNMERGEABLE, HUGEPAGE, NOHUGEPAGE, ...) succeeds and changes nothing that can
+ *     be observed; it is applied to the host mappings too, which our own DONTFORK/DONTDUMP
+ *     already carry.
+ * A range that also covers ordinary mappings: the kernel applies the advice VMA by VMA and stops
+ * at the first error; here an error from an enclave piece is returned before anything is applied.
+ */
+static int enclave_madvise_answer(int advice, unsigned long vm_flags)
+{
+	switch (advice) {
+	case MADV_NORMAL:
+	case MADV_RANDOM:
+	case MADV_SEQUENTIAL:
+	case MADV_WILLNEED:
+	case MADV_DONTFORK:
+	case MADV_KEEPONFORK:
+	case MADV_DONTDUMP:
+	case MADV_MERGEABLE:
+	case MADV_UNMERGEABLE:
+	case MADV_HUGEPAGE:
+	case MADV_NOHUGEPAGE:
+		return 0;
+	case MADV_REMOVE:
+		return (vm_flags & SGX_VM_WRITE) ? -ENODEV : -EACCES;
+	default:
+		return -EINVAL;
+	}
+}
+
+struct madvise_args {
+	int advice;
+	int ret;
+};
+
+static void check_vma_advice(struct sgx_vma *vma, void *arg)
+{
+	struct madvise_args *a = arg;
+
+	if (!a->ret)
+		a->ret = enclave_madvise_answer(a->advice, vma->vm_flags);
+}
+
+__attribute__((visibility("default"))) int sgxemu_madvise(void *addr, size_t len, int advice)
+{
+	struct madvise_args args = { .advice = advice };
+	uint64_t start = (uint64_t)addr, end;
+	int ret;
+
+	if (start & ~PAGE_MASK) {
+		errno = EINVAL;
+		return -1;
+	}
+	end = start + ((len + PAGE_SIZE - 1) & PAGE_MASK);
+	if (end < start) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!sgx_mm_touches_enclave(start, end))
+		return sgx_sys_madvise(addr, len, advice);
+	mm_write_lock();
+	ret = for_each_vma_piece(start, end, check_vma_advice, &args);
+	if (!ret)
+		ret = args.ret;
+	if (!ret && sgx_sys_madvise(addr, len, advice))
+		ret = -errno;
+	mm_write_unlock();
+	if (ret) {
+		errno = -ret;
+		return -1;
+	}
+	return 0;
+}
+
+/* Moves the enclave VMA [old, old + len) to new (MREMAP_FIXED or MAYMOVE). Write lock held. */
+static void *move_vma_locked(struct sgx_vma *vma, uint64_t new, size_t len, int *err)
+{
+	struct sgx_vma *moved = malloc(sizeof(*moved));
+	void *p;
+
+	if (!moved) {
+		*err = -ENOMEM;
+		return MAP_FAILED;
+	}
+	p = sgx_sys_mmap((void *)new, len, (int)vma->vm_flags, MAP_SHARED | MAP_FIXED, hole_fd(),
+			 0);
+	if (p == MAP_FAILED) {
+		*err = -errno;
+		free(moved);
+		return MAP_FAILED;
+	}
+	/* Whatever enclave mappings were at the destination are gone (the kernel unmaps it). */
+	forget_range_locked((uint64_t)p, (uint64_t)p + len);
+	*moved = *vma;
+	moved->start = (uint64_t)p;
+	moved->end = (uint64_t)p + len;
+	moved->storage_start = moved->storage_end = 0;
+	moved->lowered = false;
+	if (moved->encl)
+		sgx_encl_get(moved->encl);
+	attach_storage(moved);
+	insert_vma(moved);
+	/* The old VMA goes, as after a move; its pages refault at their new address. */
+	forget_range_locked(vma->start, vma->start + len);
+	return p;
+}
+
+/*
+ * mremap(2) of an enclave mapping, as mm/mremap.c answers for a VM_DONTEXPAND | VM_PFNMAP VMA:
+ * the argument checks of check_mremap_params(); shrinking in place unmaps the tail; growing is
+ * EFAULT (VM_DONTEXPAND), MREMAP_DONTUNMAP is EINVAL, a range beyond the VMA is EFAULT; a move
+ * (MREMAP_FIXED, or MAYMOVE without growth) moves the VMA. The kernel moves the present PTEs
+ * along, so hardware would then raise EPCM faults at the new address; here the moved mapping
+ * starts without host PTEs and every page refaults at its new address (the kernel's answer for
+ * the pages that were not present), which is the closest one address space can do.
+ */
+__attribute__((visibility("default"))) void *sgxemu_mremap(void *old_address, size_t old_size,
+							    size_t new_size, int flags, ...)
+{
+	uint64_t addr = (uint64_t)old_address, new_addr = 0, old_len, new_len;
+	struct sgx_vma *vma;
+	void *ret = MAP_FAILED;
+	int err = 0;
+	va_list ap;
+
+	if (flags & MREMAP_FIXED) {
+		va_start(ap, flags);
+		new_addr = (uint64_t)va_arg(ap, void *);
+		va_end(ap);
+	}
+	if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP))
+		goto einval;
+	if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
+		goto einval;
+	if ((flags & MREMAP_DONTUNMAP) && (!(flags & MREMAP_MAYMOVE) || old_size != new_size))
+		goto einval;
+	if (addr & ~PAGE_MASK)
+		goto einval;
+	old_len = (old_size + PAGE_SIZE - 1) & PAGE_MASK;
+	new_len = (new_size + PAGE_SIZE - 1) & PAGE_MASK;
+	if (!new_len || old_len < old_size || new_len < new_size)
+		goto einval;
+	if ((flags & MREMAP_FIXED) && (new_addr & ~PAGE_MASK))
+		goto einval;
+	if ((flags & MREMAP_FIXED) && new_addr < addr + old_len && addr < new_addr + new_len)
+		goto einval; /* overlapping source and destination */
+
+	mm_write_lock();
+	vma = find_vma(addr);
+	if (!vma) {
+		mm_write_unlock();
+		/* Not an enclave mapping after all (it went meanwhile): the real system call. */
+		return sgx_sys_mremap(old_address, old_size, new_size, flags, (void *)new_addr);
+	}
+	if (flags & MREMAP_DONTUNMAP) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (old_len > vma->end - addr) {
+		err = -EFAULT;
+		goto out;
+	}
+	if (new_len > old_len) {
+		err = -EFAULT; /* VM_DONTEXPAND */
+		goto out;
+	}
+	if (new_len < old_len) {
+		/* Shrinking unmaps the tail first, then (unless moving) returns in place. */
+		err = forget_range_locked(addr + new_len, addr + old_len);
+		if (!err && sgx_sys_munmap((void *)(addr + new_len), old_len - new_len))
+			err = -errno;
+		if (err)
+			goto out;
+		if (!(flags & MREMAP_FIXED) || new_addr == addr) {
+			ret = old_address;
+			goto out;
+		}
+	} else if (!(flags & MREMAP_FIXED)) {
+		ret = old_address; /* same size, no destination: nothing to do */
+		goto out;
+	}
+	/* A move of [addr, addr + new_len): make it one piece, then move it. */
+	if (addr > vma->start || addr + new_len < vma->end) {
+		err = for_each_vma_piece(addr, addr + new_len, NULL, NULL);
+		if (err)
+			goto out;
+		vma = find_vma(addr);
+	}
+	ret = move_vma_locked(vma, new_addr, new_len, &err);
+	if (ret != MAP_FAILED)
+		sgx_sys_munmap(old_address, new_len);
+out:
+	mm_write_unlock();
+	if (err) {
+		errno = -err;
+		return MAP_FAILED;
+	}
+	return ret;
+einval:
+	errno = EINVAL;
+	return MAP_FAILED;
+}
+
+/* --- fork -------------------------------------------------------------------------------- */
+
+/*
+ * In a forked child (docs/compat.md, "fork"): the enclave's storage mappings were not inherited
+ * (MADV_DONTFORK), and the inherited enclave references must never be used or dropped (a
+ * teardown would EREMOVE the parent's pages). Every enclave mapping becomes a mapping of the
+ * sealed empty memfd with the same protection: a touch is SIGBUS, what the kernel answers in a
+ * child VMA whose enclave it could not attach. The userfaultfd belongs to the parent's address
+ * space and is dropped; the child makes its own if it maps an enclave of its own.
+ */
+static void mm_fork_child_locked(void)
+{
+	struct sgx_vma *vma;
+
+	TAILQ_FOREACH (vma, &mm.vmas, link) {
+		vma->encl = NULL;
+		vma->storage_start = vma->storage_end = 0;
+		vma->lowered = false;
+		sgx_sys_mmap((void *)vma->start, vma->end - vma->start, (int)vma->vm_flags,
+			     MAP_SHARED | MAP_FIXED, hole_fd(), 0);
+	}
+	sgx_runtime_fork_child_uffd();
+	publish_extents();
+}
+
+static pthread_once_t mm_atfork_once = PTHREAD_ONCE_INIT;
+
+static void mm_fork_prepare(void)
+{
+	mm_write_lock();
+}
+
+static void mm_fork_parent(void)
+{
+	mm_unlock();
+}
+
+static void mm_fork_child(void)
+{
+	mm_unlock();
+	/* The child's fixup runs at the first use of the lock (forkwatch.h). */
+	mm_write_lock();
+	mm_write_unlock();
+}
+
+static void mm_atfork_register(void)
+{
+	pthread_atfork(mm_fork_prepare, mm_fork_parent, mm_fork_child);
+}
+
+void sgx_mm_init(void)
+{
+	pthread_once(&mm_atfork_once, mm_atfork_register);
 }
 
 /* --- the fault path ---------------------------------------------------------------------- */
@@ -397,12 +773,13 @@ static enum sgx_mm_fault_result install_pte(struct sgx_vma *vma, uint64_t page)
 	if (!eff)
 		return SGX_MM_FAULT_NO_ACCESS;
 	if (eff != vma->vm_flags) {
-		mprotect((void *)page, PAGE_SIZE, (int)eff);
+		sgx_sys_mprotect((void *)page, PAGE_SIZE, (int)eff);
 		vma->lowered = true;
 	} else if (vma->lowered) {
-		mprotect((void *)page, PAGE_SIZE, (int)vma->vm_flags);
+		sgx_sys_mprotect((void *)page, PAGE_SIZE, (int)vma->vm_flags);
 	}
-	if (ioctl(sgx_runtime_uffd(), UFFDIO_CONTINUE, &cont) && errno != EEXIST) {
+	if (sgx_sys_ioctl(sgx_runtime_uffd(), UFFDIO_CONTINUE, (unsigned long)&cont) &&
+	    errno != EEXIST) {
 		pr_warn("runtime: cannot map enclave page %#llx (%s)", (unsigned long long)page,
 			strerror(errno));
 		return SGX_MM_FAULT_SIGBUS;
@@ -417,6 +794,12 @@ static bool attach_for_fault(uint64_t page)
 
 	if (!vma)
 		return false;
+	if (!vma->encl)
+		pr_warn_once_atomic("sgxemu: a forked child touched an enclave mapping it inherited "
+				    "(%#llx); an emulated enclave lives in its parent's memory, so "
+				    "the child gets SIGBUS, as for an enclave VMA the kernel could not "
+				    "attach (docs/compat.md, \"fork\")",
+				    (unsigned long long)page);
 	attach_storage(vma);
 	return page >= vma->storage_start && page < vma->storage_end;
 }
@@ -440,7 +823,7 @@ enum sgx_mm_fault_result sgx_mm_fault(uint64_t addr, unsigned int access)
 		mm_unlock();
 		mm_write_lock();
 		attached = attach_for_fault(page);
-		mm_unlock();
+		mm_write_unlock();
 		/* Outside ELRANGE, or no enclave yet: the kernel has no page for this address. */
 		if (!attached)
 			return SGX_MM_FAULT_SIGBUS;
@@ -488,7 +871,7 @@ void sgx_mm_zap_encl(struct sgx_encl *encl, uint64_t start, uint64_t end)
 		uint64_t e = end < vma->storage_end ? end : vma->storage_end;
 
 		if (vma->encl == encl && s < e)
-			madvise((void *)s, e - s, MADV_DONTNEED);
+			sgx_sys_madvise((void *)s, e - s, MADV_DONTNEED);
 	}
 	mm_unlock();
 }
@@ -500,7 +883,7 @@ struct sgx_cpu *sgx_mm_cpu_at(uint64_t addr)
 
 	mm_read_lock();
 	vma = find_vma(addr);
-	if (vma)
+	if (vma && vma->encl)
 		cpu = vma->encl->platform->cpu;
 	mm_unlock();
 	return cpu;

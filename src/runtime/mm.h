@@ -32,4 +32,14 @@ struct sgx_cpu *sgx_mm_cpu_at(uint64_t addr);
 /* The protection the application gave the mapping at addr (PROT_*), or -1. */
 int sgx_mm_prot_at(uint64_t addr);
 
+/*
+ * Does [start, end) overlap an enclave mapping? Lock-free and async-signal-safe (the compat
+ * layer asks it on every munmap/mprotect/madvise/mremap of the process); may answer true for a
+ * range that does not (then the caller takes the slow path, which knows).
+ */
+bool sgx_mm_touches_enclave(uint64_t start, uint64_t end);
+
+/* Registers the runtime's fork handlers (once). */
+void sgx_mm_init(void);
+
 #endif /* SGXEMU_RUNTIME_MM_H */

@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/sys.h"
 #include "kernel/encl.h"
 #include "kernel/lockdep.h"
 #include "kernel/mm.h"
+#include "runtime/mm.h"
 #include "runtime/mm_internal.h"
 #include "runtime/signal.h"
 #include "runtime/thread.h"
@@ -32,50 +34,78 @@
 extern uint8_t sgx_have_fsgsbase;
 
 static pthread_once_t runtime_once = PTHREAD_ONCE_INIT;
-static int runtime_init_error;
+static pthread_mutex_t uffd_lock = PTHREAD_MUTEX_INITIALIZER;
 static int runtime_uffd = -1;
 
-static void runtime_init_once(void)
+/* Creates the process's userfaultfd; 0 or -errno. Called under uffd_lock. */
+static int runtime_uffd_create(void)
 {
 	struct uffdio_api api = {
 		.api = UFFD_API,
 		.features = UFFD_FEATURE_SIGBUS | UFFD_FEATURE_MINOR_SHMEM,
 	};
-	int fd;
-
-	/* WRFSBASE/WRGSBASE only where the kernel enabled them for user space. */
-	sgx_have_fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) ? 1 : 0;
-	sgx_signals_init();
+	int fd, err;
 
 	fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
 	if (fd < 0 && errno == EINVAL) /* kernels before 5.11 have no UFFD_USER_MODE_ONLY */
 		fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
-		runtime_init_error = -errno;
+		err = errno;
 		pr_err("runtime: userfaultfd unavailable (%s); enclave pages cannot be mapped. "
 		       "Allow it with sysctl vm.unprivileged_userfaultfd=1 or run as root",
-		       strerror(errno));
-		return;
+		       strerror(err));
+		return -err;
 	}
-	if (ioctl(fd, UFFDIO_API, &api)) {
-		runtime_init_error = -errno;
+	if (sgx_sys_ioctl(fd, UFFDIO_API, (unsigned long)&api)) {
+		err = errno;
 		pr_err("runtime: userfaultfd lacks SIGBUS/minor-fault support (%s); Linux 5.14 or "
-		       "later is needed", strerror(errno));
-		close(fd);
-		return;
+		       "later is needed", strerror(err));
+		sgx_sys_close(fd);
+		return -err;
 	}
-	runtime_uffd = fd;
+	__atomic_store_n(&runtime_uffd, fd, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static void runtime_init_once(void)
+{
+	/* WRFSBASE/WRGSBASE only where the kernel enabled them for user space. */
+	sgx_have_fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) ? 1 : 0;
+	sgx_signals_init();
+	sgx_mm_init();
 }
 
 int sgx_runtime_init(void)
 {
+	int ret = 0;
+
 	pthread_once(&runtime_once, runtime_init_once);
-	return runtime_init_error;
+	if (__atomic_load_n(&runtime_uffd, __ATOMIC_ACQUIRE) >= 0)
+		return 0;
+	/* Made once per process: again in a forked child, whose parent's belongs to the parent. */
+	pthread_mutex_lock(&uffd_lock);
+	if (runtime_uffd < 0)
+		ret = runtime_uffd_create();
+	pthread_mutex_unlock(&uffd_lock);
+	return ret;
 }
 
 int sgx_runtime_uffd(void)
 {
-	return runtime_uffd;
+	return __atomic_load_n(&runtime_uffd, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * In a forked child: the inherited userfaultfd still refers to the parent's address space (a
+ * UFFDIO_CONTINUE through it would install PTEs in the parent), so it goes.
+ */
+void sgx_runtime_fork_child_uffd(void)
+{
+	int fd = __atomic_exchange_n(&runtime_uffd, -1, __ATOMIC_ACQ_REL);
+
+	pthread_mutex_init(&uffd_lock, NULL);
+	if (fd >= 0)
+		sgx_sys_close(fd);
 }
 
 /* --- the kernel's callbacks -------------------------------------------------------------- */
@@ -130,11 +160,11 @@ static bool thread_stopped(int32_t tid)
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = sgx_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return false;
 	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	sgx_sys_close(fd);
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';

@@ -16,6 +16,8 @@ struct sgx_thread;
 int sgx_runtime_init(void);
 /* The process's userfaultfd (MISSING|MINOR, SIGBUS mode), or -1 before init. */
 int sgx_runtime_uffd(void);
+/* In a forked child: drops the parent's userfaultfd (the next init makes the child's own). */
+void sgx_runtime_fork_child_uffd(void);
 /* Registers the runtime's zap/kick with a platform whose enclaves are being mapped. */
 void sgx_runtime_attach_platform(struct sgx_platform *platform);
 

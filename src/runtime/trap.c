@@ -43,7 +43,8 @@
 #define ENCLU_LEN 3
 #define ENCLU_FAULT_RETRIES 64
 
-extern char sgxemu_exempt_start[], sgxemu_exempt_end[];
+/* The syscall-user-dispatch exempt range: every object's `sgxemu_exempt` section (trap_entry.S). */
+extern char __start_sgxemu_exempt[], __stop_sgxemu_exempt[];
 extern char sgxemu_vdso_enclu[], sgxemu_vdso_exception[];
 
 struct sgx_thread *sgx_trap_dispatch(struct sgx_thread *t, int sig, siginfo_t *info, void *ucv);
@@ -175,8 +176,8 @@ static int thread_prepare(struct sgx_thread *t, ucontext_t *uc)
 	syscall(SYS_arch_prctl, ARCH_GET_GS, &t->host_gsbase);
 	t->sud_selector = SYSCALL_DISPATCH_FILTER_ALLOW;
 	if (!prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
-		   (unsigned long)sgxemu_exempt_start,
-		   (unsigned long)(sgxemu_exempt_end - sgxemu_exempt_start), &t->sud_selector))
+		   (unsigned long)__start_sgxemu_exempt,
+		   (unsigned long)(__stop_sgxemu_exempt - __start_sgxemu_exempt), &t->sud_selector))
 		t->sud_enabled = 1;
 	else
 		pr_warn_once("runtime: syscall user dispatch is unavailable (%s); system calls from "

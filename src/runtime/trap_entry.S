@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Everything that runs while the FS/GS bases or the syscall-dispatch selector may belong to an
- * enclave lives here, in one section: its address range is the thread's syscall-user-dispatch
- * exempt range, so the `syscall`s below (and the rt_sigreturn of our restorer) are allowed even
- * while the selector says "block" for enclave code.
+ * enclave (or, in the compat layer's dispatch mode, to a program whose system calls sgxemu
+ * catches) lives in one section, `sgxemu_exempt`: its address range (the linker's
+ * __start_sgxemu_exempt..__stop_sgxemu_exempt, over every object that contributes to it) is the
+ * thread's syscall-user-dispatch exempt range, so the `syscall`s below (and the rt_sigreturn of
+ * our restorer) are allowed even while the selector says "block".
  *
  *   sgx_signal_stub        the handler of every signal sgxemu owns (SA_ONSTACK, SA_SIGINFO)
  *   sgx_signal_restorer    its SA_RESTORER (glibc's restorer is outside the exempt range)
@@ -38,11 +40,8 @@
 
 #define ENCLU .byte 0x0f, 0x01, 0xd7
 
-	.section .text.sgxemu_exempt, "ax", @progbits
+	.section sgxemu_exempt, "ax", @progbits
 	.p2align 12
-	.globl sgxemu_exempt_start
-	.hidden sgxemu_exempt_start
-sgxemu_exempt_start:
 
 /*
  * Loads a segment base: %edi = ARCH_SET_FS or ARCH_SET_GS, %rsi = base. WRFSBASE/WRGSBASE where
@@ -253,10 +252,6 @@ sgxemu_vdso_exception:
 	jmp .Lenter_enclave
 	.cfi_endproc
 	.size sgxemu_enter_enclave, . - sgxemu_enter_enclave
-
-	.globl sgxemu_exempt_end
-	.hidden sgxemu_exempt_end
-sgxemu_exempt_end:
 
 	.section .data
 	.globl sgx_have_fsgsbase
