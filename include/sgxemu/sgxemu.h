@@ -135,6 +135,20 @@ struct sgxemu_stats {
  */
 int sgxemu_stats(struct sgxemu_stats *stats);
 
+/* --- CPUID ----------------------------------------------------------------------------------- */
+
+/*
+ * CPUID as the emulated processor answers it: leaves 0 (maximum leaf), 7 (SGX, SGX_LC) and 0x12
+ * (SGX capabilities, EPC sections) from the default platform (booted on first use), every other
+ * leaf from the real CPU. A program written for real SGX can use it with one weak reference:
+ *
+ *	extern void sgxemu_cpuid(uint32_t, uint32_t, uint32_t[4]) __attribute__((weak));
+ *	if (sgxemu_cpuid) sgxemu_cpuid(leaf, subleaf, regs); else __cpuid_count(...);
+ *
+ * (exported by libsgxemu and by the `sgxemu run` shim).
+ */
+void sgxemu_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t regs[4]);
+
 #ifdef __cplusplus
 }
 #endif

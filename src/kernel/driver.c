@@ -213,7 +213,7 @@ struct sgx_encl *sgx_encl_from_fd(int fd)
  * The path as the VFS would resolve it lexically: relative to the working directory, with "//",
  * "." and ".." folded. (Symlinks to the nodes cannot exist: the nodes do not.)
  */
-static int sgx_normalize_path(const char *path, char *out, size_t size)
+int sgx_normalize_path(const char *path, char *out, size_t size)
 {
 	char buf[PATH_MAX * 2];
 	size_t len = 0;
@@ -678,6 +678,13 @@ static void sgx_default_booted(struct sgx_platform *platform)
 
 	if (platform->config.stats_at_exit && !hooked)
 		hooked = !atexit(sgx_print_stats_at_exit);
+}
+
+struct sgx_platform *sgx_default_platform_peek(void)
+{
+	if (sgx_fork_child_pending(SGX_FORK_SLOT_DRIVER))
+		return NULL;
+	return __atomic_load_n(&sgx_default, __ATOMIC_ACQUIRE);
 }
 
 struct sgx_platform *sgx_default_platform(void)

@@ -29,6 +29,15 @@ int sgx_platform_open(struct sgx_platform *platform, const char *path, int flags
 /* The type of the device file behind fd (SGX_FILE_NONE if it is not one of ours). */
 enum sgx_file_type sgx_fd_type(int fd);
 
+/*
+ * The path as the VFS would resolve it lexically (relative to the working directory, "//", "."
+ * and ".." folded) into out: 0 or -errno.
+ */
+int sgx_normalize_path(const char *path, char *out, size_t size);
+
+/* The default platform if it has booted (no boot otherwise), else NULL. */
+struct sgx_platform *sgx_default_platform_peek(void);
+
 /* The type of the device file with this inode (fstat of any of its descriptors). */
 enum sgx_file_type sgx_inode_type(dev_t dev, ino_t ino);
 

@@ -741,7 +741,12 @@ static void mm_fork_parent(void)
 
 static void mm_fork_child(void)
 {
-	mm_unlock();
+	/*
+	 * glibc's rwlock remembers its writer by tid, which is not ours in the child: it cannot be
+	 * unlocked here, only made anew (the prepare handler held it, so nothing is half-changed).
+	 */
+	pthread_rwlock_init(&mm.lock, NULL);
+	sgx_lockdep_release(SGX_LOCK_MM);
 	/* The child's fixup runs at the first use of the lock (forkwatch.h). */
 	mm_write_lock();
 	mm_write_unlock();

@@ -30,6 +30,7 @@
 #include "common/log.h"
 #include "cpu/enclu.h"
 #include "cpu/encls.h"
+#include "runtime/cpuid.h"
 #include "runtime/mm.h"
 #include "runtime/runtime.h"
 #include "runtime/sigframe.h"
@@ -54,6 +55,13 @@ static bool is_enclu_at(uint64_t rip)
 	const uint8_t *p = (const uint8_t *)rip;
 
 	return p[0] == 0x0f && p[1] == 0x01 && p[2] == 0xd7;
+}
+
+static bool is_cpuid_at(uint64_t rip)
+{
+	const uint8_t *p = (const uint8_t *)rip;
+
+	return p[0] == 0x0f && p[1] == 0xa2;
 }
 
 static uint64_t host_thread_pointer(void)
@@ -481,6 +489,11 @@ static struct sgx_thread *enclave_event(struct sgx_thread *t, int sig, siginfo_t
 		if (info->si_code == SI_KERNEL || g[REG_TRAPNO] == X86_TRAP_GP) {
 			if (is_enclu_at((uint64_t)g[REG_RIP]))
 				return enclave_enclu(t, uc); /* SGX present but disabled: #GP */
+			if (is_cpuid_at((uint64_t)g[REG_RIP])) {
+				/* CPUID faulting's #GP: in enclave mode CPUID is #UD. */
+				ex.vector = X86_TRAP_UD;
+				return enclave_exception(t, uc, &ex, false, 0);
+			}
 			ex.vector = X86_TRAP_GP;
 			return enclave_exception(t, uc, &ex, false, 0);
 		}
@@ -572,6 +585,10 @@ struct sgx_thread *sgx_trap_dispatch(struct sgx_thread *t, int sig, siginfo_t *i
 			sgx_runtime_ipi_ack(t);
 		goto out;
 	}
+
+	/* CPUID at a --patch-cpuid site, or under CPUID faulting. */
+	if ((sig == SIGILL || sig == SIGSEGV) && sgx_cpuid_trap(sig, info, uc))
+		goto out;
 
 	/* Host code touching an enclave page that is not mapped yet. */
 	if (sig == SIGBUS && info->si_code == BUS_ADRERR) {

@@ -13,7 +13,8 @@
 	X(measure)         \
 	X(sign)            \
 	X(verify)          \
-	X(info)
+	X(info)            \
+	X(run)
 
 #define DECLARE(name) extern const struct sgxemu_command cmd_##name;
 SGXEMU_COMMANDS(DECLARE)

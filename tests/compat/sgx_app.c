@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An ordinary SGX application, built as a dynamic executable against libc, <asm/sgx.h> and the test
+ * enclave's ABI only: tests/cli/test_run.sh runs it under `sgxemu run` (and without, where it must
+ * fail as on a machine without SGX). `sgx_app CHECK` runs one check; each prints "ok: ..." lines
+ * and exits 0, or prints "FAIL: ..." and exits 1. Exit 3: no SGX on this machine (the message
+ * says why); exit 4: the feature is not there (skipped by the test).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "app.h"
+
+#define CHECK(cond, ...)                                                                     \
+	do {                                                                                 \
+		if (!(cond)) {                                                               \
+			printf("FAIL: %s:%d: ", __FILE__, __LINE__);                         \
+			printf(__VA_ARGS__);                                                 \
+			printf("\n");                                                        \
+			exit(1);                                                             \
+		}                                                                            \
+	} while (0)
+
+static char sgxs_path[4096], sig_path[4096];
+
+static void load(struct app_enclave *e, bool map_free)
+{
+	char err[512];
+	int ret = app_load(sgxs_path, sig_path, map_free, e, err, sizeof(err));
+
+	if (ret == -ENOENT && strstr(err, "open /dev/sgx_enclave")) {
+		printf("no SGX: %s\n", err);
+		exit(3);
+	}
+	CHECK(!ret, "load: %s", err);
+}
+
+static void echo(struct app_enclave *e, unsigned int tcs, uint64_t a, uint64_t b)
+{
+	struct te_args args;
+
+	memset(&args, 0, sizeof(args));
+	args.u.echo.a = a;
+	args.u.echo.b = b;
+	CHECK(app_call(e, tcs, TE_OP_ECHO, &args) == TE_OK, "echo status %lld",
+	      (long long)args.status);
+	CHECK(args.u.echo.sum == a + b && args.u.echo.product == a * b, "echo results");
+}
+
+static struct te_info info_of(struct app_enclave *e)
+{
+	struct te_args args;
+
+	memset(&args, 0, sizeof(args));
+	CHECK(app_call(e, 0, TE_OP_INFO, &args) == TE_OK, "info");
+	return args.u.info;
+}
+
+/* --- basic: CPUID, the vDSO, load, ecalls, an exception report --------------------------- */
+
+static struct {
+	int calls;
+	uint32_t function;
+	uint16_t vector, error_code;
+	uint64_t addr;
+	int64_t phase2;
+} seen;
+
+/* The second phase (CSSA 1) and ERESUME, from inside the vDSO call, as the enclave requires. */
+static int second_phase(long rdi, long rsi, long rdx, long ursp, long r8, long r9,
+			struct sgx_enclave_run *run)
+{
+	struct sgx_enclave_run phase2 = { .tcs = run->tcs };
+	struct te_args args;
+
+	if (run->function == SGX_ENCLU_EEXIT)
+		return 0;
+	seen.calls++;
+	seen.function = run->function;
+	seen.vector = run->exception_vector;
+	seen.error_code = run->exception_error_code;
+	seen.addr = run->exception_addr;
+	memset(&args, 0, sizeof(args));
+	if (app_vdso_call(0, (unsigned long)&args, 0, SGX_ENCLU_EENTER, 0, 0, &phase2,
+			  app_vdso_enter) ||
+	    phase2.function != SGX_ENCLU_EEXIT)
+		return -1;
+	seen.phase2 = args.status;
+	return SGX_ENCLU_ERESUME;
+}
+
+static void set_policy(struct app_enclave *e, uint32_t action)
+{
+	struct te_args args;
+
+	memset(&args, 0, sizeof(args));
+	args.u.policy.action = action;
+	CHECK(app_call(e, 0, TE_OP_SET_POLICY, &args) == TE_OK, "set policy");
+}
+
+static int check_basic(void)
+{
+	struct app_enclave e;
+	struct sgx_enclave_run run;
+	struct te_info info;
+	struct te_args args;
+	bool sgx2 = false, flc = false;
+	uint32_t r[4];
+
+	if (!app_cpu_has_sgx(&sgx2, &flc)) {
+		printf("no SGX: CPUID.(EAX=7):EBX.SGX is 0\n");
+		/* Go on: the device open must then fail too. */
+	} else {
+		app_cpuid(0x12, 2, r);
+		CHECK((r[0] & 0xf) == 1, "CPUID.(12H,2) is not an EPC section");
+		printf("ok: cpuid: SGX1%s%s, EPC section 0 of %llu MiB\n", sgx2 ? " SGX2" : "",
+		       flc ? " FLC" : "",
+		       (unsigned long long)((((uint64_t)(r[3] & 0xfffff) << 32) | (r[2] & ~0xfffU)) >>
+					    20));
+	}
+	app_vdso_enter = app_vdso_sym("__vdso_sgx_enter_enclave", "LINUX_2.6");
+	if (!app_vdso_enter) {
+		int fd = open("/dev/sgx_enclave", O_RDWR);
+
+		printf("no SGX: the vDSO has no __vdso_sgx_enter_enclave (open: %s)\n",
+		       fd < 0 ? strerror(errno) : "succeeded");
+		return 3;
+	}
+	CHECK(app_vdso_sym("clock_gettime", "LINUX_2.6") || app_vdso_sym("__vdso_clock_gettime",
+									  "LINUX_2.6"),
+	      "the vDSO lost clock_gettime");
+	printf("ok: vdso: __vdso_sgx_enter_enclave@LINUX_2.6 at %p\n", (void *)app_vdso_enter);
+
+	load(&e, false);
+	printf("ok: loaded %llu MiB enclave at %#llx with %u TCS\n",
+	       (unsigned long long)(e.size >> 20), (unsigned long long)e.base, e.nr_tcs);
+	echo(&e, 0, 40, 2);
+	info = info_of(&e);
+	CHECK(info.base == e.base && info.tcs == e.tcs[0], "info: base/tcs");
+	printf("ok: ecalls (echo, info)\n");
+
+	/*
+	 * An exception report: a write to the read-only page. Its mapping is read-only too, so the
+	 * page walk refuses the write before the EPCM is consulted: #PF with P|W|U (0x7).
+	 */
+	set_policy(&e, TE_ACTION_SKIP);
+	memset(&seen, 0, sizeof(seen));
+	memset(&args, 0, sizeof(args));
+	args.u.fault.kind = TE_FAULT_WRITE;
+	args.u.fault.seed = 0x77;
+	memset(&run, 0, sizeof(run));
+	run.tcs = e.tcs[0];
+	run.user_handler = (uint64_t)second_phase;
+	CHECK(app_vdso_call(TE_OP_FAULT, (unsigned long)&args, 0, SGX_ENCLU_EENTER, 0, 0, &run,
+			    app_vdso_enter) == 0,
+	      "vdso call");
+	CHECK(seen.calls == 1 && seen.function == SGX_ENCLU_ERESUME && seen.vector == 14 &&
+		      seen.error_code == 0x7 && seen.addr == info.ro_page,
+	      "exception report: calls %d function %u vector %u error %#x addr %#llx", seen.calls,
+	      seen.function, seen.vector, seen.error_code, (unsigned long long)seen.addr);
+	CHECK(seen.phase2 == TE_EXC_HANDLED && args.status == TE_OK, "second phase %lld, op %lld",
+	      (long long)seen.phase2, (long long)args.status);
+	printf("ok: exception report #PF 0x7 at the read-only page, handled in the enclave\n");
+
+	/* EREPORT: the enclave's own report. */
+	memset(&args, 0, sizeof(args));
+	CHECK(app_call(&e, 1, TE_OP_EREPORT, &args) == TE_OK, "EREPORT");
+	printf("ok: ereport\n");
+	app_unload(&e);
+	return 0;
+}
+
+/* --- the device nodes -------------------------------------------------------------------- */
+
+static int check_stat(void)
+{
+	struct stat st, st2;
+	int fd;
+
+	CHECK(!stat("/dev/sgx_enclave", &st), "stat: %s", strerror(errno));
+	CHECK(S_ISCHR(st.st_mode) && major(st.st_rdev) == 10, "not a misc character device");
+	CHECK((st.st_mode & 0777) == 0660, "mode %o", st.st_mode & 0777);
+	CHECK(!lstat("/dev/sgx_provision", &st2) && S_ISCHR(st2.st_mode) &&
+		      st2.st_rdev != st.st_rdev,
+	      "lstat of sgx_provision");
+	CHECK(!access("/dev/sgx_enclave", R_OK | W_OK), "access: %s", strerror(errno));
+	CHECK(access("/dev/sgx_enclave", X_OK) && errno == EACCES, "X_OK should be EACCES");
+	CHECK(!faccessat(AT_FDCWD, "/dev/sgx_enclave", R_OK, AT_EACCESS), "faccessat");
+	CHECK(stat("/dev/sgx_enclave/", &st2) && errno == ENOTDIR, "trailing slash");
+	CHECK(stat("/dev/sgx_vepc", &st2) && errno == ENOENT, "no vEPC node without KVM");
+	{
+		struct statx stx;
+
+		CHECK(!statx(AT_FDCWD, "/dev/sgx_enclave", 0, STATX_BASIC_STATS, &stx) &&
+			      S_ISCHR(stx.stx_mode) && stx.stx_rdev_major == 10,
+		      "statx");
+	}
+	{
+		int dir = open("/dev", O_RDONLY | O_DIRECTORY);
+
+		CHECK(dir >= 0 && !fstatat(dir, "sgx_enclave", &st2, 0) &&
+			      st2.st_rdev == st.st_rdev,
+		      "fstatat relative to /dev");
+		fd = openat(dir, "./sgx_enclave", O_RDWR);
+		CHECK(fd >= 0, "openat relative to /dev: %s", strerror(errno));
+		close(dir);
+	}
+	CHECK(!fstat(fd, &st2) && S_ISCHR(st2.st_mode) && st2.st_rdev == st.st_rdev, "fstat");
+	close(fd);
+	CHECK(open("/dev/sgx_enclave", O_RDWR | O_DIRECTORY) < 0 && errno == ENOTDIR,
+	      "O_DIRECTORY");
+	{
+		FILE *f = fopen("/proc/cpuinfo", "r");
+		char line[8192];
+		bool sgx = false, lc = false;
+
+		CHECK(f, "fopen /proc/cpuinfo");
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "flags", 5)) {
+				sgx = strstr(line, " sgx ") || strstr(line, " sgx\n");
+				lc = strstr(line, " sgx_lc") != NULL;
+				break;
+			}
+		fclose(f);
+		CHECK(sgx && lc, "/proc/cpuinfo flags lack sgx/sgx_lc");
+	}
+	printf("ok: stat, lstat, statx, fstat, fstatat, access, faccessat, /proc/cpuinfo\n");
+	return 0;
+}
+
+/* --- descriptors -------------------------------------------------------------------------- */
+
+static int check_fds(void)
+{
+	struct app_enclave e;
+	int dupfd, fd2, flags;
+
+	load(&e, false);
+	app_vdso_enter = app_vdso_sym("__vdso_sgx_enter_enclave", "LINUX_2.6");
+	CHECK(app_vdso_enter, "vDSO");
+
+	/* dup: the enclave lives on while any descriptor does; ioctls work through the copy. */
+	dupfd = dup(e.fd);
+	CHECK(dupfd >= 0, "dup");
+	CHECK(!close(e.fd), "close");
+	{
+		struct sgx_enclave_init init = { 0 };
+
+		/* The file is still the (initialised) enclave: INIT again is EINVAL, not EBADF. */
+		CHECK(ioctl(dupfd, SGX_IOC_ENCLAVE_INIT, &init) && errno == EINVAL,
+		      "ioctl on the dup: %s", strerror(errno));
+	}
+	echo(&e, 0, 1, 2);
+
+	/* A reused number: a new enclave may get the old number; the first is unaffected. */
+	e.fd = open("/dev/sgx_enclave", O_RDWR);
+	CHECK(e.fd >= 0, "reopen");
+	{
+		struct sgx_enclave_init init = { 0 };
+
+		/* A fresh file: INIT before CREATE is EINVAL too, but EADD etc. belong to it alone. */
+		CHECK(ioctl(e.fd, SGX_IOC_ENCLAVE_INIT, &init) && errno == EINVAL, "fresh fd");
+	}
+	echo(&e, 1, 3, 4);
+
+	/* dup2 onto the fresh enclave's fd releases it; the number now names the first enclave. */
+	CHECK(dup2(dupfd, e.fd) == e.fd, "dup2");
+	CHECK(!close(dupfd), "close");
+	echo(&e, 2, 5, 6);
+
+	/* fcntl(F_DUPFD_CLOEXEC), FD_CLOEXEC and FIOCLEX are the descriptor's own. */
+	fd2 = fcntl(e.fd, F_DUPFD_CLOEXEC, 100);
+	CHECK(fd2 >= 100, "F_DUPFD_CLOEXEC");
+	flags = fcntl(fd2, F_GETFD);
+	CHECK(flags & FD_CLOEXEC, "FD_CLOEXEC");
+	CHECK(!ioctl(fd2, FIONCLEX) && !(fcntl(fd2, F_GETFD) & FD_CLOEXEC), "FIONCLEX");
+	CHECK(!fcntl(fd2, F_SETFD, FD_CLOEXEC) && (fcntl(fd2, F_GETFD) & FD_CLOEXEC), "F_SETFD");
+
+	/* close_range over both numbers: the mappings keep the enclave alive, as in the kernel. */
+	CHECK(!close_range((unsigned int)fd2, (unsigned int)fd2, 0), "close_range");
+	CHECK(fcntl(fd2, F_GETFD) < 0 && errno == EBADF, "closed by close_range");
+	echo(&e, 3, 7, 8);
+	CHECK(!close_range((unsigned int)e.fd, (unsigned int)e.fd, CLOSE_RANGE_CLOEXEC),
+	      "close_range CLOEXEC");
+	CHECK(fcntl(e.fd, F_GETFD) & FD_CLOEXEC, "CLOSE_RANGE_CLOEXEC");
+	echo(&e, 0, 9, 10);
+	close(e.fd);
+	e.fd = -1;
+	/* No descriptor left, only the mapping: still running. */
+	echo(&e, 0, 11, 12);
+	printf("ok: dup, close, reuse, dup2, F_DUPFD_CLOEXEC, FD_CLOEXEC, FIONCLEX, close_range\n");
+
+	/* munmap of the whole range drops the last reference: the enclave goes. */
+	app_unload(&e);
+	printf("ok: unloaded\n");
+	return 0;
+}
+
+/* --- two enclaves --------------------------------------------------------------------------- */
+
+static int check_two(void)
+{
+	struct app_enclave a, b;
+	struct te_args args;
+
+	load(&a, false);
+	app_vdso_enter = app_vdso_sym("__vdso_sgx_enter_enclave", "LINUX_2.6");
+	CHECK(app_vdso_enter, "vDSO");
+	load(&b, false);
+	CHECK(a.base != b.base && a.fd != b.fd, "two enclaves share a base");
+	/* Each keeps its own data. */
+	for (int i = 0; i < 2; i++) {
+		struct app_enclave *e = i ? &b : &a;
+
+		memset(&args, 0, sizeof(args));
+		args.u.buf.offset = 0;
+		args.u.buf.len = 16;
+		memset(args.u.buf.data, 'A' + i, 16);
+		CHECK(app_call(e, 0, TE_OP_BUF_PUT, &args) == TE_OK, "put");
+	}
+	for (int i = 0; i < 2; i++) {
+		struct app_enclave *e = i ? &b : &a;
+
+		memset(&args, 0, sizeof(args));
+		args.u.buf.len = 16;
+		CHECK(app_call(e, 1, TE_OP_BUF_GET, &args) == TE_OK, "get");
+		CHECK(args.u.buf.data[0] == 'A' + i && args.u.buf.data[15] == 'A' + i,
+		      "enclave %d lost its data", i);
+	}
+	echo(&a, 2, 1, 1);
+	echo(&b, 2, 2, 2);
+	app_unload(&a);
+	echo(&b, 3, 3, 3);
+	app_unload(&b);
+	printf("ok: two enclaves at once, each with its own memory\n");
+	return 0;
+}
+
+/* --- fork --------------------------------------------------------------------------------- */
+
+static sigjmp_buf touch_jmp;
+static volatile int touch_sig;
+
+static void touch_handler(int sig)
+{
+	touch_sig = sig;
+	siglongjmp(touch_jmp, 1);
+}
+
+static int touch(volatile uint8_t *p, bool write)
+{
+	struct sigaction sa = { .sa_handler = touch_handler };
+
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+	touch_sig = 0;
+	if (!sigsetjmp(touch_jmp, 1)) {
+		if (write)
+			*p = 0x5a;
+		else
+			(void)*p;
+	}
+	return touch_sig;
+}
+
+static int check_fork(void)
+{
+	struct app_enclave e;
+	struct te_args args;
+	struct te_info info;
+	int status;
+	pid_t pid;
+
+	load(&e, false);
+	app_vdso_enter = app_vdso_sym("__vdso_sgx_enter_enclave", "LINUX_2.6");
+	CHECK(app_vdso_enter, "vDSO");
+	info = info_of(&e);
+	memset(&args, 0, sizeof(args));
+	args.u.buf.len = 32;
+	memset(args.u.buf.data, 0x42, 32);
+	CHECK(app_call(&e, 0, TE_OP_BUF_PUT, &args) == TE_OK, "put");
+
+	pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (pid == 0) {
+		struct sgx_enclave_init init = { 0 };
+		struct app_enclave mine;
+		int sig;
+
+		/* The inherited descriptor says why it cannot work here. */
+		if (!ioctl(e.fd, SGX_IOC_ENCLAVE_INIT, &init) || errno != ENODEV) {
+			printf("FAIL: child: inherited fd ioctl: %s\n", strerror(errno));
+			_exit(1);
+		}
+		/* Inherited enclave memory: SIGBUS on any touch, and nothing reaches the parent. */
+		sig = touch((volatile uint8_t *)info.buffer, true);
+		if (sig != SIGBUS) {
+			printf("FAIL: child: touching the inherited buffer gave signal %d\n", sig);
+			_exit(1);
+		}
+		sig = touch((volatile uint8_t *)e.base, false);
+		if (sig != SIGBUS) {
+			printf("FAIL: child: reading inherited code gave signal %d\n", sig);
+			_exit(1);
+		}
+		/* The child boots a platform of its own and runs its own enclave. */
+		load(&mine, false);
+		echo(&mine, 0, 100, 200);
+		app_unload(&mine);
+		close(e.fd);
+		printf("ok: child: inherited fd ENODEV, inherited mapping SIGBUS, own enclave runs\n");
+		fflush(stdout);
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+	/* The parent's enclave is intact. */
+	memset(&args, 0, sizeof(args));
+	args.u.buf.len = 32;
+	CHECK(app_call(&e, 1, TE_OP_BUF_GET, &args) == TE_OK, "get");
+	for (int i = 0; i < 32; i++)
+		CHECK(args.u.buf.data[i] == 0x42, "parent's enclave data changed at %d", i);
+	echo(&e, 2, 5, 5);
+	app_unload(&e);
+	printf("ok: parent: enclave intact after the child\n");
+	return 0;
+}
+
+/* --- SGX2 and oversubscription -------------------------------------------------------------- */
+
+static int check_sgx2(void)
+{
+	struct app_enclave e;
+	struct te_args args;
+	struct te_info info;
+	bool sgx2 = false, flc = false;
+	uint64_t npages;
+
+	if (!app_cpu_has_sgx(&sgx2, &flc) || !sgx2) {
+		printf("skip: no SGX2\n");
+		return 4;
+	}
+	app_vdso_enter = app_vdso_sym("__vdso_sgx_enter_enclave", "LINUX_2.6");
+	CHECK(app_vdso_enter, "vDSO");
+	load(&e, true);
+	info = info_of(&e);
+	npages = 64;
+	/* EACCEPT each page of free ELRANGE first: the kernel EAUGs it on the fault. */
+	memset(&args, 0, sizeof(args));
+	args.u.touch.addr = info.image_end; /* absolute: the first free page */
+	args.u.touch.npages = npages;
+	args.u.touch.seed = 9;
+	args.u.touch.mode = TE_TOUCH_EACCEPT | TE_TOUCH_WRITE | TE_TOUCH_VERIFY;
+	{
+		struct sgx_enclave_run run = { .tcs = e.tcs[0] };
+		int ret = app_vdso_call(TE_OP_TOUCH, (unsigned long)&args, 0, SGX_ENCLU_EENTER, 0,
+					0, &run, app_vdso_enter);
+
+		if (!ret && run.function == SGX_ENCLU_ERESUME && run.exception_vector == 14) {
+			printf("skip: EAUG on fault is not there yet (vector 14 at %#llx)\n",
+			       (unsigned long long)run.exception_addr);
+			app_unload(&e);
+			return 4;
+		}
+		CHECK(!ret && run.function == SGX_ENCLU_EEXIT, "touch: %d function %u", ret,
+		      run.function);
+	}
+	CHECK(args.status == TE_OK && args.u.touch.pages_done == npages &&
+		      !args.u.touch.mismatches && !args.u.touch.eaccept_failures,
+	      "EAUG/EACCEPT: done %llu mismatches %llu eaccept failures %llu",
+	      (unsigned long long)args.u.touch.pages_done,
+	      (unsigned long long)args.u.touch.mismatches,
+	      (unsigned long long)args.u.touch.eaccept_failures);
+	/* Trim them again: EMODT to TRIM, EACCEPT, REMOVE_PAGES. */
+	{
+		struct sgx_enclave_modify_types mt = { .offset = info.image_end - e.base,
+						       .length = npages * 4096,
+						       .page_type = SGX_PAGE_TYPE_TRIM };
+		struct sgx_enclave_remove_pages rm = { .offset = info.image_end - e.base,
+						       .length = npages * 4096 };
+
+		CHECK(!ioctl(e.fd, SGX_IOC_ENCLAVE_MODIFY_TYPES, &mt) && mt.count == npages * 4096,
+		      "MODIFY_TYPES: %s", strerror(errno));
+		for (uint64_t i = 0; i < npages; i++) {
+			memset(&args, 0, sizeof(args));
+			args.u.sgx2.addr = info.image_end + i * 4096;
+			args.u.sgx2.secinfo_flags = (SGX_PAGE_TYPE_TRIM << 8) | 0x40 /* MODIFIED */;
+			CHECK(app_call(&e, 0, TE_OP_EACCEPT, &args) == TE_OK &&
+				      args.u.sgx2.rax_out == 0,
+			      "EACCEPT(TRIM) %llu: %llu", (unsigned long long)i,
+			      (unsigned long long)args.u.sgx2.rax_out);
+		}
+		CHECK(!ioctl(e.fd, SGX_IOC_ENCLAVE_REMOVE_PAGES, &rm) && rm.count == npages * 4096,
+		      "REMOVE_PAGES: %s", strerror(errno));
+	}
+	app_unload(&e);
+	printf("ok: sgx2: EAUG on fault + EACCEPT over %llu pages, EMODT/EACCEPT/REMOVE\n",
+	       (unsigned long long)npages);
+	return 0;
+}
+
+static int check_oversub(void)
+{
+	struct app_enclave e;
+	struct te_args args;
+	char err[512];
+	int ret;
+
+	app_vdso_enter = app_vdso_sym("__vdso_sgx_enter_enclave", "LINUX_2.6");
+	CHECK(app_vdso_enter, "vDSO");
+	ret = app_load(sgxs_path, sig_path, false, &e, err, sizeof(err));
+	if (ret == -ENOMEM) {
+		printf("skip: the enclave does not fit the EPC and nothing reclaims (%s)\n", err);
+		return 4;
+	}
+	CHECK(!ret, "load: %s", err);
+	/* Write and verify the whole heap, twice, in a permuted order: pages go out and back. */
+	for (int pass = 0; pass < 2; pass++) {
+		memset(&args, 0, sizeof(args));
+		args.u.touch.seed = 1234 + pass;
+		args.u.touch.mode = TE_TOUCH_WRITE | TE_TOUCH_VERIFY | TE_TOUCH_RANDOM;
+		CHECK(app_call(&e, 0, TE_OP_TOUCH, &args) == TE_OK, "touch");
+		CHECK(!args.u.touch.mismatches, "%llu words lost in paging",
+		      (unsigned long long)args.u.touch.mismatches);
+	}
+	printf("ok: oversubscribed: %llu heap pages written and verified twice\n",
+	       (unsigned long long)args.u.touch.pages_done);
+	app_unload(&e);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(void);
+	} checks[] = {
+		{ "basic", check_basic }, { "stat", check_stat },   { "fds", check_fds },
+		{ "two", check_two },	  { "fork", check_fork },   { "sgx2", check_sgx2 },
+		{ "oversub", check_oversub },
+	};
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	snprintf(sgxs_path, sizeof(sgxs_path), "%s/test_enclave.sgxs", app_dir());
+	snprintf(sig_path, sizeof(sig_path), "%s/test_enclave.sig", app_dir());
+	for (size_t i = 0; argc == 2 && i < sizeof(checks) / sizeof(checks[0]); i++)
+		if (!strcmp(argv[1], checks[i].name))
+			return checks[i].fn();
+	fprintf(stderr, "usage: sgx_app basic|stat|fds|two|fork|sgx2|oversub\n");
+	return 2;
+}
