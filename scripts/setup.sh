@@ -9,6 +9,7 @@ packages=(
 	libcmocka-dev            # unit tests
 	bc                       # independent big-number arithmetic for the SIGSTRUCT test vector
 	libelf-dev               # reading ELF images (enclave packing, vDSO)
+	libcapstone-dev          # decoding x86 code: `sgxemu run --patch-cpuid` finds real CPUID instructions
 	linux-libc-dev           # <asm/sgx.h>, the uAPI we implement
 	clang libclang-rt-dev    # libFuzzer and the sanitizer runtimes
 	gdb                      # the debugging script's test

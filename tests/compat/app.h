@@ -46,7 +46,7 @@ int64_t app_call(const struct app_enclave *e, unsigned int tcs, unsigned int op,
 uint64_t app_raw_eenter(uint64_t tcs, uint64_t op, void *args);
 extern char app_raw_aep[];
 
-/* Where test_enclave.sgxs and .sig are ($APP_ENCLAVE_DIR, else "."). */
+/* Where test_enclave.sgxs and .sig are ($APP_ENCLAVE_DIR, else the build tree's enclave/). */
 const char *app_dir(void);
 
 #endif

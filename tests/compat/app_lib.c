@@ -425,5 +425,5 @@ const char *app_dir(void)
 {
 	const char *d = getenv("APP_ENCLAVE_DIR");
 
-	return d ? d : ".";
+	return d ? d : APP_DEFAULT_ENCLAVE_DIR;
 }
