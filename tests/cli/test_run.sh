@@ -66,7 +66,7 @@ done
 
 # Statistics at exit, from the program's own platform.
 run 0 "$SGXEMU" run --stats 1 -- "$APP" two
-expect_err "sgxemu: statistics of process"
+expect_err "sgxemu: statistics at exit (pid"
 expect_err "EPC: 32768 pages"
 
 # A shell under sgxemu run: its children get the shim, and none boots a platform it does not use.
