@@ -64,6 +64,37 @@ for spec in "sgx2:" "oversub:--epc 1M"; do
 	esac
 done
 
+# The Intel urts pattern: raw ENCLU, exceptions in the program's own signal handlers.
+run 0 "$SGXEMU" run -- "$BUILD/tests/compat/sgx_raw"
+expect_out "ok: raw EENTER/EEXIT (info, echo)"
+expect_out "ok: ud2 (#UD): signal 4 at the AEP"
+expect_out "ok: divide by zero (#DE): signal 8 at the AEP"
+expect_out "ok: write to a read-only page (#PF): signal 11 at the AEP"
+expect_out "ok: read of a page-less ELRANGE address"
+run 3 env -u LD_PRELOAD "$BUILD/tests/compat/sgx_raw"
+expect_out "no SGX: open /dev/sgx_enclave: No such file or directory"
+
+# CPUID from a library that executes the instruction itself.
+PROBE=$BUILD/tests/compat/cpuid_probe
+run 0 env -u LD_PRELOAD "$PROBE"
+expect_out "sgx=0 sgx1=0 lc=0 epc_mib=0 immediate=0xa20f00 ud2=4"
+# --patch-cpuid: its cpuid instructions see the emulated CPU; the 0f a2 inside an immediate and a
+# real ud2 are left alone.
+run 0 "$SGXEMU" run --patch-cpuid libcpuidprobe.so -- "$PROBE"
+expect_out "sgx=1 sgx1=1 lc=1 epc_mib=128 immediate=0xa20f00 ud2=4"
+run 0 "$SGXEMU" run --epc 32M --flc 0 --patch-cpuid libcpuidprobe.so -- "$PROBE"
+expect_out "sgx=1 sgx1=1 lc=0 epc_mib=32 immediate=0xa20f00 ud2=4"
+# CPUID faulting, where the host has it (this VM does not: ARCH_SET_CPUID answers ENODEV).
+run 0 "$SGXEMU" run -- "$PROBE"
+if grep -q "faulting=1" "$T/out"; then
+	expect_out "sgx=1 sgx1=1 lc=1 epc_mib=128 immediate=0xa20f00 ud2=4 faulting=1"
+	run 0 "$SGXEMU" run --no-cpuid-faulting -- "$PROBE"
+	expect_out "sgx=0"
+else
+	expect_out "sgx=0 sgx1=0 lc=0"
+	echo "$(basename "$0"): CPUID faulting skipped: not available on this host"
+fi
+
 # Statistics at exit, from the program's own platform.
 run 0 "$SGXEMU" run --stats 1 -- "$APP" two
 expect_err "sgxemu: statistics at exit (pid"
