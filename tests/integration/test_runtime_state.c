@@ -22,6 +22,7 @@
 
 #include <sgxemu/arch.h>
 
+#include "runtime/thread.h"
 #include "runtime_fixture.h"
 
 uint64_t raw_eenter(uint64_t tcs, uint64_t op, void *args);
@@ -239,6 +240,18 @@ static void test_interrupt_exitinfo_not_valid(void **state)
 	spin_stop = 0;
 	interrupt_handled = 0;
 	pthread_create(&thread, NULL, raw_spin_thread, &r);
+	/*
+	 * Interrupt only once the spinner is inside: a signal taken before its EENTER would run
+	 * the handler on a host context, with no TCS in RBX.
+	 */
+	for (;;) {
+		pid_t tid = __atomic_load_n(&r.tid, __ATOMIC_ACQUIRE);
+		struct sgx_thread *t = tid ? sgx_thread_find(tid) : NULL;
+
+		if (t && __atomic_load_n(&t->tlp.enclave_mode, __ATOMIC_ACQUIRE))
+			break;
+		usleep(1000);
+	}
 	while (!interrupt_handled) {
 		usleep(2000);
 		pthread_kill(thread, SIGUSR2);
