@@ -48,4 +48,42 @@ void bench_best_of(unsigned int rounds, void (*fn)(void *), void (*limit_fn)(voi
 void bench_best_of_cpu(unsigned int rounds, void (*fn)(void *), void (*limit_fn)(void *), void *arg,
 		       double *fn_seconds, double *limit_seconds);
 
+/* --- helpers for the runtime figures (runtime_helpers.c) ------------------------------------ */
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "../enclave/test_enclave_abi.h"
+
+struct sgxemu_enclave;
+
+/* The project's test enclave (build/enclave/test_enclave.sgxs + .sig), loaded in this process. */
+struct sgxemu_enclave *bench_load_test_enclave(char *err, size_t errlen);
+
+/* One ecall on TCS 0 through sgxemu_enter_enclave: the enclave's status, or -1 if it did not EEXIT. */
+int bench_ecall(struct sgxemu_enclave *e, unsigned int op, struct te_args *args);
+
+/* Whether the kernel lets this process use WRFSBASE/WRGSBASE (AT_HWCAP2), as the runtime asks. */
+bool bench_have_fsgsbase(void);
+
+/*
+ * The cost, in ns, of the four segment-base writes one switch into and out of enclave mode needs
+ * (FS and GS, each way), done as the runtime must do them here: WRFSBASE/WRGSBASE if allowed,
+ * else arch_prctl. Best of several rounds of thread CPU time.
+ */
+double bench_base_writes_ns(void);
+
+/*
+ * Installs a bare SA_SIGINFO handler for sig with raw rt_sigaction (past sgxemu's interposed
+ * sigaction, which would route the signal through the runtime), saving the kernel's disposition
+ * exactly so that bench_signal_restore puts sgxemu's own handler back. 0 or -errno.
+ */
+struct bench_signal_saved {
+	int sig;
+	uint64_t kaction[4];
+};
+int bench_signal_swap(int sig, void (*handler)(int, siginfo_t *, void *),
+		      struct bench_signal_saved *saved);
+void bench_signal_restore(const struct bench_signal_saved *saved);
+
 #endif /* SGXEMU_BENCH_H */

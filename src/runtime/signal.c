@@ -51,7 +51,8 @@ static int signals_initialised;
 static int signals_taken_over;
 
 void sgx_signal_stub(int sig, siginfo_t *info, void *uc);
-void sgx_signal_restorer(void);
+/* trap_entry.S; named __restore_rt there, the name debuggers recognise a signal trampoline by. */
+void sgx_signal_restorer(void) __asm__("__restore_rt");
 
 static const int sgx_trap_signals[] = { SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGTRAP, SIGSYS };
 

@@ -8,7 +8,8 @@
  * our restorer) are allowed even while the selector says "block".
  *
  *   sgx_signal_stub        the handler of every signal sgxemu owns (SA_ONSTACK, SA_SIGINFO)
- *   sgx_signal_restorer    its SA_RESTORER (glibc's restorer is outside the exempt range)
+ *   __restore_rt           its SA_RESTORER (glibc's restorer is outside the exempt range);
+ *                          sgx_signal_restorer in C
  *   sgxemu_enter_enclave   __vdso_sgx_enter_enclave's contract (ref/linux-sgx-subsystem.md §2)
  */
 
@@ -137,19 +138,26 @@ sgx_signal_stub:
 	.cfi_endproc
 	.size sgx_signal_stub, . - sgx_signal_stub
 
-/* SA_RESTORER of sgxemu's handlers, and the return address of handlers it delivers itself. */
-	.globl sgx_signal_restorer
-	.hidden sgx_signal_restorer
-	.type sgx_signal_restorer, @function
-sgx_signal_restorer:
-	/*
-	 * This exact encoding (48 c7 c0 0f 00 00 00, then 0f 05) is what gdb and libgcc's unwinder
-	 * recognise as the signal trampoline: with it, backtraces cross the signal frame.
-	 */
+/*
+ * SA_RESTORER of sgxemu's handlers, and the return address of handlers it delivers itself.
+ *
+ * Debuggers and unwinders must see it as the signal trampoline to walk a backtrace out of a
+ * handler into the interrupted code (an enclave's included), and they recognise one the way
+ * glibc's is made: the symbol is named __restore_rt (gdb's amd64-linux check; it is local to this
+ * library, as glibc's is to libc, so neither sees the other), the code is exactly
+ * 48 c7 c0 0f 00 00 00 0f 05 (mov $15, %rax; syscall: libgcc's check), and a nop without unwind
+ * information precedes it, because an unwinder looks up "return address - 1", which would
+ * otherwise fall into sgx_signal_stub's CFI. C code calls it sgx_signal_restorer (signal.h).
+ */
+	nop
+	.globl __restore_rt
+	.hidden __restore_rt
+	.type __restore_rt, @function
+__restore_rt:
 	mov $SYS_rt_sigreturn, %rax
 	syscall
 	ud2
-	.size sgx_signal_restorer, . - sgx_signal_restorer
+	.size __restore_rt, . - __restore_rt
 
 /*
  * int sgxemu_enter_enclave(unsigned long rdi, unsigned long rsi, unsigned long rdx,
