@@ -111,7 +111,8 @@ int main(int argc, char **argv)
 			       run.exception_vector);
 		} else if (!strcmp(argv[i], "host-segv")) {
 			printf("crashing in host code\n");
-			*(volatile int *)(uintptr_t)argc = 0; /* a low, unmapped address */
+			/* A low, unmapped and aligned address (UBSan would report a misaligned one first). */
+			*(volatile int *)((uintptr_t)argc * 16) = 0;
 		} else if (!strcmp(argv[i], "spin") && i + 1 < argc) {
 			memset(&args, 0, sizeof(args));
 			args.u.spin.seed = 1;
