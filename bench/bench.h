@@ -59,6 +59,8 @@ struct sgxemu_enclave;
 
 /* The project's test enclave (build/enclave/test_enclave.sgxs + .sig), loaded in this process. */
 struct sgxemu_enclave *bench_load_test_enclave(char *err, size_t errlen);
+/* The same with SGXEMU_LOAD_* flags (SGXEMU_LOAD_MAP_FREE: the free ELRANGE mapped for EAUG). */
+struct sgxemu_enclave *bench_load_test_enclave_flags(unsigned int flags, char *err, size_t errlen);
 
 /* One ecall on TCS 0 through sgxemu_enter_enclave: the enclave's status, or -1 if it did not EEXIT. */
 int bench_ecall(struct sgxemu_enclave *e, unsigned int op, struct te_args *args);

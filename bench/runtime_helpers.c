@@ -68,10 +68,16 @@ static const struct sgxemu_loader_ops bench_ops = {
 
 struct sgxemu_enclave *bench_load_test_enclave(char *err, size_t errlen)
 {
+	return bench_load_test_enclave_flags(0, err, errlen);
+}
+
+struct sgxemu_enclave *bench_load_test_enclave_flags(unsigned int flags, char *err, size_t errlen)
+{
 	struct sgxemu_load_params params = {
 		.ops = &bench_ops,
 		.sgxs_path = SGXEMU_BUILD_DIR "/enclave/test_enclave.sgxs",
 		.elf_path = SGXEMU_BUILD_DIR "/enclave/test_enclave.elf",
+		.flags = flags,
 	};
 	struct sgxemu_enclave *e = NULL;
 

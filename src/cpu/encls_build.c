@@ -403,24 +403,29 @@ static int eremove_child(struct sgx_lp *lp, uint64_t index, sgx_paddr_t page_pa)
 	bool trimmed = e->page_type == SGX_PAGE_TYPE_TRIM && !(e->state & SGX_EPCM_MODIFIED);
 	int ret = 0;
 
-	/* Entries from now on #GP; then look for LPs inside (see sgx_secs_hidden.removing). */
-	__atomic_add_fetch(&hidden->removing, 1, __ATOMIC_SEQ_CST);
 	/*
 	 * A trimmed page that the enclave has accepted (TRIM, MODIFIED = 0) can go while threads are
 	 * inside: that is the point of EMODT(TRIM) + EACCEPT. The SDM jumps to DONE for it without
 	 * the child-count update below; a SECS could then never be removed, so that path is taken
-	 * to be the "skip the ENCLAVE_ACT check" it is meant as (ref §11).
+	 * to be the "skip the ENCLAVE_ACT check" it is meant as (ref §11). With no check to make
+	 * atomic against entries, entries are not held off either: threads keep entering while the
+	 * enclave's runtime has its trimmed pages removed.
 	 */
-	if (!trimmed && __atomic_load_n(&hidden->lps_inside, __ATOMIC_SEQ_CST)) {
-		ret = sgx_encls_status(lp, SGX_ENCLAVE_ACT, false);
-		goto out;
+	if (!trimmed) {
+		/* Entries from now on #GP; then look for LPs inside (see sgx_secs_hidden.removing). */
+		__atomic_add_fetch(&hidden->removing, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&hidden->lps_inside, __ATOMIC_SEQ_CST)) {
+			ret = sgx_encls_status(lp, SGX_ENCLAVE_ACT, false);
+			goto out;
+		}
 	}
 
 	sgx_cpu_pause(cpu, SGX_LEAF_CLASS_ENCLS, EREMOVE, page_pa);
 
 	invalidate(cpu, index);
+	if (!trimmed)
+		__atomic_sub_fetch(&hidden->removing, 1, __ATOMIC_SEQ_CST);
 	/* Last: once the count drops, the SECS may go (EREMOVE/EWB of it) and hidden with it. */
-	__atomic_sub_fetch(&hidden->removing, 1, __ATOMIC_SEQ_CST);
 	__atomic_sub_fetch(&hidden->chldcnt, 1, __ATOMIC_RELEASE);
 	return 0;
 out:

@@ -287,9 +287,10 @@ static int enter_enclave(struct sgx_tlp *tlp, const struct entry *e, const struc
 		return enclu_gp(fault);
 	}
 
-	tlp->enclave_mode = true;
 	tlp->secs = e->secs_pa;
-	tlp->base = e->secs->base;
+	/* Other threads look at enclave_mode and base (the runtime's IPI scan): publish them. */
+	__atomic_store_n(&tlp->base, e->secs->base, __ATOMIC_RELAXED);
+	__atomic_store_n(&tlp->enclave_mode, true, __ATOMIC_RELEASE);
 	tlp->size = e->secs->size;
 	tlp->tcs_la = e->tcs_la;
 	tlp->tcs_pa = sgx_frame_paddr(tlp->cpu, e->tcs_index);
@@ -422,7 +423,7 @@ static void leave_enclave(struct sgx_tlp *tlp, uint8_t *tcs_kva)
 
 	if (secs_index >= 0)
 		sgx_track_exit(sgx_secs_hidden(tlp->cpu, (uint64_t)secs_index), tlp);
-	tlp->enclave_mode = false;
+	__atomic_store_n(&tlp->enclave_mode, false, __ATOMIC_RELEASE);
 	if (tcs_kva)
 		__atomic_store_n(tcs_state(tcs_kva), 0, __ATOMIC_RELEASE);
 }

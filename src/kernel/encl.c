@@ -251,6 +251,35 @@ void sgx_encl_shrink(struct sgx_encl *encl, struct sgx_encl_va_page *va_page)
 	}
 }
 
+/* --- page records ------------------------------------------------------------------------ */
+
+struct sgx_encl_page *sgx_encl_page_alloc(struct sgx_encl *encl, uint64_t offset,
+					  uint64_t secinfo_flags)
+{
+	struct sgx_encl_page *encl_page = calloc(1, sizeof(*encl_page));
+	uint8_t prot = 0;
+
+	if (!encl_page)
+		return ERR_PTR(-ENOMEM);
+	encl_page->desc = encl->base + offset;
+	encl_page->encl = encl;
+
+	if (secinfo_flags & SGX_SECINFO_R)
+		prot |= SGX_VM_READ;
+	if (secinfo_flags & SGX_SECINFO_W)
+		prot |= SGX_VM_WRITE;
+	if (secinfo_flags & SGX_SECINFO_X)
+		prot |= SGX_VM_EXEC;
+	/*
+	 * A TCS's SECINFO permissions are always zero (the CPU forces them), but the CPU needs read
+	 * and write access to it.
+	 */
+	if ((secinfo_flags & SGX_SECINFO_PAGE_TYPE_MASK) == SGX_SECINFO_TCS)
+		prot |= SGX_VM_READ | SGX_VM_WRITE;
+	encl_page->vm_max_prot_bits = prot;
+	return encl_page;
+}
+
 /* --- pages in a range ----------------------------------------------------------------------- */
 
 /*
@@ -420,6 +449,120 @@ static struct sgx_encl_page *sgx_encl_load_page_in_vma(struct sgx_encl *encl, ui
 	return __sgx_encl_load_page(encl, entry);
 }
 
+/*
+ * sgx_encl_eaug_page(): the SGX2 half of the fault handler (ref §4.7 step 2). A fault in ELRANGE
+ * of an initialized enclave where no page exists adds one with EAUG: PENDING, EPCM RW, maximum
+ * protection RWX (the enclave decides the permissions with EACCEPT, EACCEPTCOPY and EMODPE).
+ * Nothing is allocated with reclaim: the fault path must not wait for the reclaimer inside, so a
+ * busy EPC is "retry the access" (after the reclaimer has made progress), anything else SIGBUS.
+ */
+static enum sgx_vm_fault sgx_encl_eaug_page(struct sgx_encl *encl, uint64_t addr,
+					    unsigned long vm_flags, struct sgx_fault_answer *answer)
+{
+	struct sgx_platform *platform = encl->platform;
+	enum sgx_vm_fault vmret = SGX_FAULT_SIGBUS;
+	struct sgx_pageinfo pginfo = { 0 };
+	struct sgx_encl_page *encl_page;
+	struct sgx_encl_va_page *va_page;
+	struct sgx_epc_page *epc_page;
+	struct sgx_lp *lp;
+	uint32_t progress;
+	int ret;
+
+	if (!sgx_encl_test_flag(encl, SGX_ENCL_INITIALIZED))
+		return SGX_FAULT_SIGBUS;
+
+	encl_page = sgx_encl_page_alloc(encl, addr - encl->base,
+					SGX_SECINFO_R | SGX_SECINFO_W | SGX_SECINFO_X);
+	/* VM_FAULT_OOM: the kernel's OOM path; here the access cannot be completed either. */
+	if (IS_ERR(encl_page))
+		return SGX_FAULT_SIGBUS;
+
+	sgx_encl_lock(encl);
+	/* Read before allocating: any progress after this wakes the wait at once. */
+	progress = sgx_reclaim_progress(platform);
+
+	/* EAUG needs the SECS: reload it if it went after its last child (sgx_encl_load_secs). */
+	if (!encl->secs.epc_page) {
+		epc_page = sgx_encl_eldu(&encl->secs, NULL);
+		if (IS_ERR(epc_page)) {
+			if (PTR_ERR(epc_page) == -EBUSY)
+				vmret = SGX_FAULT_RETRY;
+			goto err_out_unlock;
+		}
+	}
+
+	epc_page = sgx_alloc_epc_page(platform, encl_page, SGX_EPC_OWNER_ENCL_PAGE, false);
+	if (IS_ERR(epc_page)) {
+		if (PTR_ERR(epc_page) == -EBUSY)
+			vmret = SGX_FAULT_RETRY;
+		goto err_out_unlock;
+	}
+
+	va_page = sgx_encl_grow(encl, false);
+	if (IS_ERR(va_page)) {
+		if (PTR_ERR(va_page) == -EBUSY)
+			vmret = SGX_FAULT_RETRY;
+		goto err_out_epc;
+	}
+	if (va_page)
+		TAILQ_INSERT_HEAD(&encl->va_pages, va_page, list);
+
+	/*
+	 * -EBUSY: another thread added a page here since the caller looked without the lock.
+	 * [quirk, as the kernel] That is a SIGBUS for this access, not a retry.
+	 */
+	ret = sgx_pagemap_insert(&encl->page_array, encl_page->desc >> SGX_PAGE_SHIFT, encl_page);
+	if (ret)
+		goto err_out_shrink;
+
+	pginfo.secs = encl->secs.epc_page->paddr;
+	pginfo.addr = sgx_encl_page_addr(encl_page);
+	pginfo.metadata = 0;
+	pginfo.contents = 0;
+	if (!sgx_inject_hit(platform, EAUG, epc_page->paddr, &ret)) {
+		lp = sgx_get_lp(platform);
+		ret = __eaug(lp, &pginfo, epc_page->paddr);
+		sgx_put_lp(lp);
+	}
+	if (ret)
+		goto err_out;
+
+	encl_page->encl = encl;
+	encl_page->epc_page = epc_page;
+	encl_page->type = SGX_PAGE_TYPE_REG;
+	encl->secs_child_cnt++;
+	sgx_mark_page_reclaimable(platform, encl_page->epc_page);
+
+	/*
+	 * The PTE. The runtime installs no host PTE for a PENDING page (the EPCM allows nothing
+	 * yet), so an access before EACCEPT meets the EPCM: #PF with the SGX bit.
+	 */
+	answer->frame = epc_page->paddr;
+	answer->prot = (unsigned int)(vm_flags & SGX_VM_ACCESS_FLAGS);
+	sgx_pt_set(platform->cpu, addr, answer->frame, answer->prot);
+	encl_page->accessed = 1;
+	sgx_encl_unlock(encl);
+	return SGX_FAULT_MAPPED;
+
+err_out:
+	sgx_pagemap_erase(&encl->page_array, encl_page->desc >> SGX_PAGE_SHIFT);
+err_out_shrink:
+	sgx_encl_shrink(encl, va_page);
+err_out_epc:
+	sgx_encl_free_epc_page(platform, epc_page);
+err_out_unlock:
+	sgx_encl_unlock(encl);
+	free(encl_page);
+	if (vmret == SGX_FAULT_RETRY) {
+		/* As a busy ELDU: wait for the reclaimer to make room, then run the access again. */
+		answer->wait_word = &platform->reclaimer.progress;
+		answer->wait_val = progress;
+		__atomic_add_fetch(&platform->reclaimer.stats.fault_waits, 1, __ATOMIC_RELAXED);
+	}
+	return vmret;
+}
+
 enum sgx_vm_fault sgx_vma_fault(struct sgx_encl *encl, uint64_t addr, unsigned long vm_flags,
 				struct sgx_fault_answer *answer)
 {
@@ -432,12 +575,18 @@ enum sgx_vm_fault sgx_vma_fault(struct sgx_encl *encl, uint64_t addr, unsigned l
 		return SGX_FAULT_SIGBUS;
 	addr &= SGX_ENCL_PAGE_ADDR_MASK;
 
-	/*
-	 * With SGX2, a fault on an address with no page EAUGs one into an initialized enclave
-	 * (ref §4.7 step 2); that path comes with the SGX2 issue. Until then such an access gets
-	 * what SGX1 gives it: SIGBUS, below.
-	 */
 	sgx_encl_lock(encl);
+	/*
+	 * With SGX2, an address without a page gets one (EAUG). The kernel looks at its xarray
+	 * without the lock; the page array here needs it, but the EAUG path then runs as the
+	 * kernel's does, taking the lock again.
+	 */
+	if (encl->platform->have_sgx2 &&
+	    !sgx_pagemap_load(&encl->page_array, addr >> SGX_PAGE_SHIFT)) {
+		sgx_encl_unlock(encl);
+		return sgx_encl_eaug_page(encl, addr, vm_flags, answer);
+	}
+
 	/* Read before looking: any progress after this wakes the wait below at once. */
 	progress = sgx_reclaim_progress(encl->platform);
 	entry = sgx_encl_load_page_in_vma(encl, addr, vm_flags);

@@ -174,6 +174,20 @@ void sgx_encl_zap(struct sgx_encl *encl, uint64_t start, uint64_t end);
 /* Clear the CPU PTE at addr if (and only if) it points at this enclave page's frame. */
 void sgx_encl_pt_clear_page(struct sgx_encl *encl, struct sgx_encl_page *page);
 
+/*
+ * A new page record at offset (relative to the base) with the maximum protection that SECINFO
+ * flags imply (ref §3.3): R/W/X as given, a TCS always RW, an EAUG page RWX. ERR_PTR(-ENOMEM).
+ */
+struct sgx_encl_page *sgx_encl_page_alloc(struct sgx_encl *encl, uint64_t offset,
+					  uint64_t secinfo_flags);
+
+/*
+ * The ETRACK flow of the SGX2 ioctls (sgx_enclave_etrack, ref §4.8, sgx2.c): ETRACK; if it fails,
+ * log once, kick and ETRACK again (a second failure is -EFAULT); then always kick. Called without
+ * the enclave lock, which it takes around each ETRACK and drops for the kicks.
+ */
+int sgx_enclave_etrack(struct sgx_encl *encl);
+
 /* The frame holding addr's page, for tests and introspection; 0 if none is resident. */
 sgx_paddr_t sgx_encl_page_frame(struct sgx_encl *encl, uint64_t addr);
 
@@ -215,6 +229,15 @@ int __sgx_encl_ewb(struct sgx_encl *encl, struct sgx_epc_page *epc_page,
 int sgx_encl_etrack(struct sgx_encl *encl);
 
 /* --- reclaim (reclaim.c) ------------------------------------------------------------------- */
+
+/*
+ * The kernel's IPI to the enclave's CPU mask (on_each_cpu_mask(sgx_encl_cpumask(encl), ...)):
+ * every thread executing inside encl takes an AEX (and comes back in a new epoch), so that
+ * tracking started by an ETRACK can complete. Used by the reclaimer's EWB ladder and the SGX2
+ * ETRACK flow. No enclave lock may be held (the runtime waits for the threads, and one may be
+ * waiting for the enclave lock in the fault path). Counted in the reclaimer's statistics.
+ */
+void sgx_encl_kick(struct sgx_encl *encl);
 
 /*
  * Evicts the resident child pages of encl in [start, end) now, accessed or not, through the

@@ -15,6 +15,7 @@
 #include "cpu/encls.h"
 #include "kernel/driver.h"
 #include "kernel/encl.h"
+#include "kernel/ioctl.h"
 #include "kernel/launch.h"
 #include "kernel/task.h"
 #include "kernel/vma.h"
@@ -147,7 +148,7 @@ static long sgx_ioc_enclave_create(struct sgx_encl *encl, uint64_t arg)
 
 /* --- ADD_PAGES ---------------------------------------------------------------------------- */
 
-static int sgx_validate_offset_length(struct sgx_encl *encl, uint64_t offset, uint64_t length)
+int sgx_validate_offset_length(struct sgx_encl *encl, uint64_t offset, uint64_t length)
 {
 	if (offset & (SGX_PAGE_SIZE - 1))
 		return -EINVAL;
@@ -179,33 +180,6 @@ static int sgx_validate_secinfo(const struct sgx_secinfo *secinfo)
 			return -EINVAL;
 	}
 	return 0;
-}
-
-static struct sgx_encl_page *sgx_encl_page_alloc(struct sgx_encl *encl, uint64_t offset,
-						 uint64_t secinfo_flags)
-{
-	struct sgx_encl_page *encl_page = calloc(1, sizeof(*encl_page));
-	uint8_t prot = 0;
-
-	if (!encl_page)
-		return ERR_PTR(-ENOMEM);
-	encl_page->desc = encl->base + offset;
-	encl_page->encl = encl;
-
-	if (secinfo_flags & SGX_SECINFO_R)
-		prot |= SGX_VM_READ;
-	if (secinfo_flags & SGX_SECINFO_W)
-		prot |= SGX_VM_WRITE;
-	if (secinfo_flags & SGX_SECINFO_X)
-		prot |= SGX_VM_EXEC;
-	/*
-	 * A TCS's SECINFO permissions are always zero (the CPU forces them), but the CPU needs read
-	 * and write access to it.
-	 */
-	if ((secinfo_flags & SGX_SECINFO_PAGE_TYPE_MASK) == SGX_SECINFO_TCS)
-		prot |= SGX_VM_READ | SGX_VM_WRITE;
-	encl_page->vm_max_prot_bits = prot;
-	return encl_page;
 }
 
 /* Per-ioctl scratch: the kernel's pinned source page and its VMA lookups. */
@@ -557,12 +531,16 @@ long sgx_ioctl(struct sgx_encl *encl, unsigned int cmd, unsigned long arg)
 	case SGX_IOC_ENCLAVE_PROVISION:
 		ret = sgx_ioc_enclave_provision(encl, arg);
 		break;
-	/*
-	 * SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS, _MODIFY_TYPES and _REMOVE_PAGES (SGX2, ref §4.8)
-	 * land with the SGX2 issue; until then they are unknown commands, as on a kernel built
-	 * before SGX2 support. SGX_IOC_VEPC_REMOVE_ALL belongs to /dev/sgx_vepc: on an enclave it
-	 * is unknown for good.
-	 */
+	case SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS:
+		ret = sgx_ioc_enclave_restrict_permissions(encl, arg);
+		break;
+	case SGX_IOC_ENCLAVE_MODIFY_TYPES:
+		ret = sgx_ioc_enclave_modify_types(encl, arg);
+		break;
+	case SGX_IOC_ENCLAVE_REMOVE_PAGES:
+		ret = sgx_ioc_enclave_remove_pages(encl, arg);
+		break;
+	/* SGX_IOC_VEPC_REMOVE_ALL belongs to /dev/sgx_vepc: on an enclave it is unknown. */
 	default:
 		ret = -ENOIOCTLCMD;
 		break;

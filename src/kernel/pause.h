@@ -47,6 +47,11 @@ enum sgx_pause_point {
 	 * check and its reclaim batch (context: the page's owner).
 	 */
 	SGX_PAUSE_RECLAIM_DIRECT,
+	/*
+	 * RESTRICT_PERMISSIONS / MODIFY_TYPES: the page's EMODPR/EMODT is done and its PTEs are
+	 * zapped; before the ETRACK flow (no lock held). An EACCEPT now answers SGX_NOT_TRACKED.
+	 */
+	SGX_PAUSE_SGX2_TRACK,
 	SGX_PAUSE_NR_POINTS,
 };
 

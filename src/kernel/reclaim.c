@@ -464,8 +464,7 @@ static void sgx_reclaim_ewb(struct sgx_reclaim_item *item, struct sgx_reclaim_ct
 	sgx_reclaim_written(item, ret, va_page, va_offset);
 }
 
-/* The kernel's IPI to sgx_encl_cpumask(): every thread inside takes an AEX. No lock held. */
-static void sgx_reclaim_kick(struct sgx_encl *encl)
+void sgx_encl_kick(struct sgx_encl *encl)
 {
 	struct sgx_platform *platform = encl->platform;
 	const struct sgx_mm_ops *ops = __atomic_load_n(&platform->mm_ops, __ATOMIC_ACQUIRE);
@@ -499,7 +498,7 @@ static void sgx_reclaim_write(struct sgx_reclaim_item *items, unsigned int cnt)
 		if (items[i].state != SGX_RECLAIM_KICK)
 			continue;
 		if (sgx_encl_set_add(ctx.kicked, &ctx.nr_kicked, encl))
-			sgx_reclaim_kick(encl);
+			sgx_encl_kick(encl);
 		sgx_encl_lock(encl);
 		/* The kick closed the tracking cycle: no second ETRACK, as in the kernel. */
 		sgx_reclaim_ewb(&items[i], &ctx);

@@ -122,6 +122,11 @@ enum sgx_warn_once {
 	SGX_WARN_PCMD_NOT_EMPTY,
 	SGX_WARN_BACKING,
 	SGX_WARN_VA_SLOT,
+	/* The SGX2 ioctls' own pr_err_once sites (sgx2.c). */
+	SGX_WARN_SGX2_ETRACK,	     /* "ETRACK returned ..." */
+	SGX_WARN_SGX2_ETRACK_REPEAT, /* "ETRACK repeat returned ..." */
+	SGX_WARN_EMODPR,	     /* "EMODPR encountered exception ..." */
+	SGX_WARN_EMODT,		     /* "EMODT encountered exception ..." */
 	SGX_WARN_NR,
 };
 

@@ -772,24 +772,38 @@ void sgx_mm_init(void)
 static enum sgx_mm_fault_result install_pte(struct sgx_vma *vma, uint64_t page)
 {
 	struct uffdio_continue cont = { .range = { .start = page, .len = PAGE_SIZE } };
+	struct uffdio_zeropage zero = { .range = { .start = page, .len = PAGE_SIZE } };
 	unsigned long allowed = sgx_cpu_epcm_access(vma->encl->platform->cpu, page);
 	unsigned long eff = vma->vm_flags & allowed;
+	int uffd = sgx_runtime_uffd();
 
 	if (!eff)
 		return SGX_MM_FAULT_NO_ACCESS;
+	/* Faults of other threads install PTEs in this VMA at the same time (read lock). */
 	if (eff != vma->vm_flags) {
 		sgx_sys_mprotect((void *)page, PAGE_SIZE, (int)eff);
-		vma->lowered = true;
-	} else if (vma->lowered) {
+		__atomic_store_n(&vma->lowered, true, __ATOMIC_RELAXED);
+	} else if (__atomic_load_n(&vma->lowered, __ATOMIC_RELAXED)) {
 		sgx_sys_mprotect((void *)page, PAGE_SIZE, (int)vma->vm_flags);
 	}
-	if (sgx_sys_ioctl(sgx_runtime_uffd(), UFFDIO_CONTINUE, (unsigned long)&cont) &&
-	    errno != EEXIST) {
-		pr_warn("runtime: cannot map enclave page %#llx (%s)", (unsigned long long)page,
-			strerror(errno));
-		return SGX_MM_FAULT_SIGBUS;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!sgx_sys_ioctl(uffd, UFFDIO_CONTINUE, (unsigned long)&cont) || errno == EEXIST)
+			return SGX_MM_FAULT_MAPPED;
+		/*
+		 * A hole in the storage: a page EAUG made (EAUG zeroes a page by punching it) that
+		 * nothing has written yet. Its contents are zeros: put a zero page in the page
+		 * cache and map it. EEXIST: someone wrote it meanwhile; map that.
+		 */
+		if (errno != EFAULT)
+			break;
+		if (!sgx_sys_ioctl(uffd, UFFDIO_ZEROPAGE, (unsigned long)&zero))
+			return SGX_MM_FAULT_MAPPED;
+		if (errno != EEXIST)
+			break;
 	}
-	return SGX_MM_FAULT_MAPPED;
+	pr_warn("runtime: cannot map enclave page %#llx (%s)", (unsigned long long)page,
+		strerror(errno));
+	return SGX_MM_FAULT_SIGBUS;
 }
 
 /* A mapping made before CREATE gets its storage now; called with the write lock. */

@@ -130,8 +130,10 @@ struct kick_scan {
 
 static bool thread_inside(const struct sgx_thread *t, const struct sgx_cpu *cpu, uint64_t base)
 {
-	return __atomic_load_n(&t->tlp.enclave_mode, __ATOMIC_ACQUIRE) && t->tlp.cpu == cpu &&
-	       t->tlp.base == base;
+	/* The thread itself writes these as it enters and leaves (enter_enclave publishes them). */
+	return __atomic_load_n(&t->tlp.enclave_mode, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&t->tlp.cpu, __ATOMIC_RELAXED) == cpu &&
+	       __atomic_load_n(&t->tlp.base, __ATOMIC_RELAXED) == base;
 }
 
 static void kick_one(struct sgx_thread *t, void *arg)

@@ -333,7 +333,7 @@ static struct sgx_thread *host_enclu(struct sgx_thread *t, ucontext_t *uc)
 				 0);
 		return NULL;
 	}
-	t->tlp.cpu = cpu;
+	__atomic_store_n(&t->tlp.cpu, cpu, __ATOMIC_RELAXED); /* read by the IPI scan */
 	xstate_from_uc(uc, &xs);
 
 	for (int attempt = 0; attempt < ENCLU_FAULT_RETRIES; attempt++) {
@@ -445,32 +445,50 @@ static struct sgx_thread *enclave_page_fault(struct sgx_thread *t, ucontext_t *u
 
 static struct sgx_thread *enclave_enclu(struct sgx_thread *t, ucontext_t *uc)
 {
+	greg_t *g = uc->uc_mcontext.gregs;
+	uint64_t rip = (uint64_t)g[REG_RIP];
+	struct sgx_thread *ret;
 	struct sgx_fault fault;
 	struct sgx_xstate xs;
 	struct sgx_regs r;
-	struct sgx_exception ex = { .reported = true, .type = SGX_EXITINFO_TYPE_HW };
+	bool resolvable;
 
-	regs_from_uc(uc, &r, t->encl_fsbase, t->encl_gsbase);
-	xstate_from_uc(uc, &xs);
-	if (!sgx_enclu(&t->tlp, &r, &xs, &fault)) {
-		regs_to_uc(&r, uc);
-		t->enclu_count++;
-		if (t->tlp.enclave_mode) {
-			t->encl_fsbase = r.fsbase;
-			t->encl_gsbase = r.gsbase;
-			return t;
+	for (unsigned int pass = 0;; pass++) {
+		struct sgx_exception ex = { .reported = true, .type = SGX_EXITINFO_TYPE_HW };
+
+		regs_from_uc(uc, &r, t->encl_fsbase, t->encl_gsbase);
+		xstate_from_uc(uc, &xs);
+		if (!sgx_enclu(&t->tlp, &r, &xs, &fault)) {
+			regs_to_uc(&r, uc);
+			t->enclu_count++;
+			if (t->tlp.enclave_mode) {
+				t->encl_fsbase = r.fsbase;
+				t->encl_gsbase = r.gsbase;
+				return t;
+			}
+			/* EEXIT: the stub already gave the host its FS/GS back. */
+			left_enclave(t, uc);
+			return NULL;
 		}
-		/* EEXIT: the stub already gave the host its FS/GS back. */
-		left_enclave(t, uc);
-		return NULL;
+		ex.vector = fault.vector;
+		ex.error_code = fault.error_code;
+		ex.addr = fault.addr;
+		resolvable = fault.vector == X86_TRAP_PF &&
+			     !(fault.error_code & (X86_PF_PROT | X86_PF_SGX));
+		ret = enclave_exception(t, uc, &ex, resolvable,
+					access_from_error_code(fault.error_code));
+		/*
+		 * A resolved fault on the leaf's own operand (an EACCEPT of a page that was not there
+		 * yet: the fault path EAUGed it) has taken the thread through AEX and ERESUME back to
+		 * this same ENCLU, which would trap again at once. Run it now instead: the same
+		 * instruction, one signal round trip and four segment-base writes fewer. Once only,
+		 * so that a fault the kernel keeps answering "retry" (EPC pressure) goes back to the
+		 * enclave, where the IPI and other signals get in; never when single-stepping.
+		 */
+		if (pass || !resolvable || ret != t || !t->tlp.enclave_mode ||
+		    (uint64_t)g[REG_RIP] != rip || (g[REG_EFL] & X86_EFLAGS_TF))
+			return ret;
 	}
-	ex.vector = fault.vector;
-	ex.error_code = fault.error_code;
-	ex.addr = fault.addr;
-	return enclave_exception(t, uc, &ex,
-				 fault.vector == X86_TRAP_PF &&
-					 !(fault.error_code & (X86_PF_PROT | X86_PF_SGX)),
-				 access_from_error_code(fault.error_code));
 }
 
 static struct sgx_thread *enclave_event(struct sgx_thread *t, int sig, siginfo_t *info,
