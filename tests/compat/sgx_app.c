@@ -496,7 +496,7 @@ static int check_sgx2(void)
 		for (uint64_t i = 0; i < npages; i++) {
 			memset(&args, 0, sizeof(args));
 			args.u.sgx2.addr = info.image_end + i * 4096;
-			args.u.sgx2.secinfo_flags = (SGX_PAGE_TYPE_TRIM << 8) | 0x40 /* MODIFIED */;
+			args.u.sgx2.secinfo_flags = (SGX_PAGE_TYPE_TRIM << 8) | 0x10 /* MODIFIED, bit 4 */;
 			CHECK(app_call(&e, 0, TE_OP_EACCEPT, &args) == TE_OK &&
 				      args.u.sgx2.rax_out == 0,
 			      "EACCEPT(TRIM) %llu: %llu", (unsigned long long)i,
