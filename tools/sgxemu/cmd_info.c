@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "cpu/cpu.h"
+#include "kernel/sgx.h"
 
 static void print_size(uint64_t bytes)
 {
@@ -153,6 +154,7 @@ static int run(const struct sgxemu_command *cmd, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sgxemu_config config;
+	struct sgx_platform *platform;
 	struct sgx_cpu *cpu;
 	char err[256];
 	int c, ret;
@@ -183,19 +185,29 @@ static int run(const struct sgxemu_command *cmd, int argc, char **argv)
 	print_leaf7(cpu);
 	print_leaf12(cpu);
 	sgx_cpu_destroy(cpu);
+
+	/* The kernel's view of a freshly booted platform, with its (zero) statistics. */
+	platform = sgx_platform_create(&config, err, sizeof(err));
+	if (!platform)
+		return cli_error(cmd, "cannot boot the platform: %s", err);
+	printf("platform\n");
+	sgx_platform_print_info(platform, stdout);
+	sgx_platform_destroy(platform);
 	return EXIT_OK;
 }
 
 const struct sgxemu_command cmd_info = {
 	.name = "info",
-	.summary = "show the emulated platform: configuration and SGX CPUID leaves",
+	.summary = "show the emulated platform: configuration, SGX CPUID leaves, EPC, statistics",
 	.synopsis = "sgxemu info [--epc SIZE[,SIZE...]] [--sgx2 0|1] [--flc 0|1] [OPTIONS]",
 	.help = "Prints the emulated platform's configuration (from the SGXEMU_* environment\n"
 		"variables, then these flags) and CPUID leaves 7 and 0x12 exactly as the emulated\n"
 		"CPU reports them to software, decoded: SGX1/SGX2 and the other leaf-group bits,\n"
 		"supported MISCSELECT, maximum enclave sizes, settable ATTRIBUTES and XFRM, and "
 		"each\n"
-		"EPC section's base and size. Only implemented features are advertised.\n"
+		"EPC section's base and size. Only implemented features are advertised. Then the\n"
+		"platform as the kernel layer sees it after boot: EPC sections and free pages, the\n"
+		"device nodes, launch control, and the statistics `sgxemu stat` prints.\n"
 		"\n"
 		"Options (the same for every command that runs a platform):\n" CLI_CONFIG_HELP
 		"  -h, --help            print this help\n"

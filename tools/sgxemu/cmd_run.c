@@ -23,10 +23,13 @@
 
 #define SHIM_NAME "libsgxemu-preload.so"
 
-static const char *const config_env[CLI_CONFIG_NR_KEYS] = {
-	"SGXEMU_EPC",	    "SGXEMU_SGX2", "SGXEMU_FLC", "SGXEMU_LAUNCH_CACHE",
-	"SGXEMU_ROOT_SEED", "SGXEMU_LPS",  "SGXEMU_LOG", "SGXEMU_STATS",
+static const char *const config_env[] = {
+	"SGXEMU_EPC",	    "SGXEMU_SGX2", "SGXEMU_FLC",   "SGXEMU_LAUNCH_CACHE",
+	"SGXEMU_ROOT_SEED", "SGXEMU_LPS",  "SGXEMU_LOG",   "SGXEMU_STATS",
+	"SGXEMU_BACKING_DIR",
 };
+_Static_assert(sizeof(config_env) / sizeof(config_env[0]) == CLI_CONFIG_NR_KEYS,
+	       "one variable for every configuration flag, in cli_config_keys order");
 
 /* The shim: next to this binary (the build tree), or in ../lib or ../lib/sgxemu (installed). */
 static int find_shim(char *out, size_t size)

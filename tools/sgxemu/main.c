@@ -14,7 +14,8 @@
 	X(sign)            \
 	X(verify)          \
 	X(info)            \
-	X(run)
+	X(run)             \
+	X(stat)
 
 #define DECLARE(name) extern const struct sgxemu_command cmd_##name;
 SGXEMU_COMMANDS(DECLARE)
