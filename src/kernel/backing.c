@@ -138,11 +138,11 @@ int sgx_encl_lookup_backing(struct sgx_encl *encl, uint64_t page_index, struct s
 	return 0;
 }
 
-static void sgx_backing_truncate(struct sgx_encl *encl, uint64_t offset)
+/* shmem_truncate_range() of one page. Reading the hole back would allocate it again: don't. */
+static bool sgx_backing_truncate(struct sgx_encl *encl, uint64_t offset)
 {
-	if (fallocate(encl->backing.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
-		      SGX_PAGE_SIZE))
-		pr_warn_once("cannot truncate the backing store: %s", strerror(errno));
+	return !fallocate(encl->backing.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  (off_t)offset, SGX_PAGE_SIZE);
 }
 
 static bool sgx_backing_page_empty(const uint8_t *page)
@@ -180,13 +180,14 @@ void sgx_encl_release_backing(struct sgx_encl *encl, struct sgx_backing *b)
 {
 	uint8_t *pcmd_page = encl->backing.map + b->pcmd_page;
 
-	sgx_backing_truncate(encl, b->page_index << SGX_PAGE_SHIFT);
+	if (!sgx_backing_truncate(encl, b->page_index << SGX_PAGE_SHIFT))
+		pr_warn_once("cannot truncate the backing store: %s", strerror(errno));
 	memset(b->pcmd, 0, sizeof(*b->pcmd));
 	if (!sgx_backing_page_empty(pcmd_page) ||
 	    sgx_reclaimer_writing_to_pcmd(encl, b->page_index & ~SGX_PCMD_FIRST_MASK))
 		return;
-	sgx_backing_truncate(encl, b->pcmd_page);
-	if (!sgx_backing_page_empty(pcmd_page) &&
+	/* The kernel reads the page back to be sure; a punch that failed is what it would see. */
+	if (!sgx_backing_truncate(encl, b->pcmd_page) &&
 	    sgx_platform_warn_first(encl->platform, SGX_WARN_PCMD_NOT_EMPTY))
 		pr_warn("PCMD page not empty after truncate.");
 }
