@@ -744,24 +744,28 @@ static bool sgx_isolate_page(struct sgx_platform *platform, struct sgx_epc_page 
 	return ok;
 }
 
-struct sgx_range_collect {
-	struct sgx_platform *platform;
-	struct sgx_reclaim_item *items;
-	unsigned int cnt;
+/* The addresses of the resident pages of a range, found under the enclave lock. */
+struct sgx_range_pages {
+	uint64_t *addrs;
+	size_t nr, cap;
 };
 
-static bool sgx_range_collect_page(struct sgx_encl_page *page, void *arg)
+static bool sgx_range_note_page(struct sgx_encl_page *page, void *arg)
 {
-	struct sgx_range_collect *c = arg;
+	struct sgx_range_pages *r = arg;
 
-	if (c->cnt == SGX_NR_TO_SCAN)
-		return false;
-	if (!page->epc_page || (page->desc & SGX_ENCL_PAGE_BEING_RECLAIMED) ||
-	    !sgx_isolate_page(c->platform, page->epc_page))
+	if (!page->epc_page || (page->desc & SGX_ENCL_PAGE_BEING_RECLAIMED))
 		return true;
-	sgx_encl_get(page->encl);
-	c->items[c->cnt++] = (struct sgx_reclaim_item){ .epc_page = page->epc_page,
-							.encl_page = page };
+	if (r->nr == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 64;
+		uint64_t *grown = realloc(r->addrs, cap * sizeof(*grown));
+
+		if (!grown)
+			return false;
+		r->addrs = grown;
+		r->cap = cap;
+	}
+	r->addrs[r->nr++] = sgx_encl_page_addr(page);
 	return true;
 }
 
@@ -769,18 +773,34 @@ unsigned int sgx_encl_reclaim_range(struct sgx_encl *encl, uint64_t start, uint6
 {
 	struct sgx_platform *platform = encl->platform;
 	struct sgx_reclaim_item items[SGX_NR_TO_SCAN];
-	unsigned int evicted = 0, freed;
+	struct sgx_range_pages r = { 0 };
+	unsigned int evicted = 0;
 
-	do {
-		struct sgx_range_collect c = { .platform = platform, .items = items };
+	/* Each page that is resident now, once: in batches, isolated as each batch starts. */
+	sgx_encl_lock(encl);
+	sgx_encl_for_each_page_in(encl, start, end, sgx_range_note_page, &r);
+	sgx_encl_unlock(encl);
+	for (size_t next = 0; next < r.nr;) {
+		unsigned int cnt = 0;
 
 		sgx_reclaim_batch_begin(platform);
 		sgx_encl_lock(encl);
-		sgx_encl_for_each_page_in(encl, start, end, sgx_range_collect_page, &c);
+		for (; next < r.nr && cnt < SGX_NR_TO_SCAN; next++) {
+			struct sgx_encl_page *page =
+				sgx_pagemap_load(&encl->page_array, r.addrs[next] >> SGX_PAGE_SHIFT);
+
+			if (!page || !page->epc_page || (page->desc & SGX_ENCL_PAGE_BEING_RECLAIMED) ||
+			    !sgx_isolate_page(platform, page->epc_page))
+				continue;
+			sgx_encl_get(encl);
+			items[cnt++] = (struct sgx_reclaim_item){ .epc_page = page->epc_page,
+								  .encl_page = page };
+		}
 		sgx_encl_unlock(encl);
-		freed = c.cnt ? sgx_reclaim_items(platform, items, c.cnt, true) : 0;
+		if (cnt)
+			evicted += sgx_reclaim_items(platform, items, cnt, true);
 		sgx_reclaim_batch_end(platform);
-		evicted += freed;
-	} while (freed);
+	}
+	free(r.addrs);
 	return evicted;
 }
