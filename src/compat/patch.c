@@ -22,6 +22,10 @@
 #include <capstone/capstone.h>
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <unistd.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -233,6 +237,51 @@ static unsigned int for_each_fde(uint64_t hdr, range_fn fn, void *arg)
 	return done;
 }
 
+/* --- the symbol table: objects linked without .eh_frame_hdr (static executables) ----------- */
+
+/* Calls fn for every STT_FUNC of the file's .symtab (else .dynsym). Returns the count. */
+static unsigned int for_each_symbol(const char *path, uint64_t base, range_fn fn, void *arg)
+{
+	unsigned int done = 0;
+	Elf_Scn *scn = NULL, *found = NULL;
+	GElf_Shdr sh, found_sh;
+	Elf *elf;
+	int fd;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	while (elf && (scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB || (sh.sh_type == SHT_DYNSYM && !found)) {
+			found = scn;
+			found_sh = sh;
+		}
+	}
+	if (found) {
+		Elf_Data *data = elf_getdata(found, NULL);
+		size_t n = found_sh.sh_entsize ? found_sh.sh_size / found_sh.sh_entsize : 0;
+
+		for (size_t i = 0; data && i < n; i++) {
+			GElf_Sym sym;
+
+			if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+			    !sym.st_size || sym.st_shndx == SHN_UNDEF)
+				continue;
+			fn(base + sym.st_value, base + sym.st_value + sym.st_size, arg);
+			done++;
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return done;
+}
+
 /* --- decoding and rewriting ------------------------------------------------------------------ */
 
 struct scan {
@@ -318,8 +367,10 @@ int compat_patch_object(const char *name, uint64_t base, const void *phdrs, unsi
 		return 0;
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &s.cs) != CS_ERR_OK)
 		return -ENOMEM;
-	if (!eh_frame_hdr || !for_each_fde(eh_frame_hdr, scan_range, &s)) {
-		pr_warn("sgxemu: %s has no .eh_frame_hdr; --patch-cpuid cannot find its functions",
+	if ((!eh_frame_hdr || !for_each_fde(eh_frame_hdr, scan_range, &s)) &&
+	    !for_each_symbol(name, base, scan_range, &s)) {
+		pr_warn("sgxemu: %s has neither .eh_frame_hdr nor a symbol table; --patch-cpuid "
+			"cannot find its functions",
 			name);
 	}
 	cs_close(&s.cs);

@@ -32,6 +32,7 @@
 #include "common/log.h"
 #include "common/sys.h"
 #include "cpu/enclu.h"
+#include "kernel/driver.h"
 #include "kernel/encl.h"
 #include "kernel/err.h"
 #include "kernel/lockdep.h"
@@ -750,6 +751,28 @@ static void mm_fork_child(void)
 	/* The child's fixup runs at the first use of the lock (forkwatch.h). */
 	mm_write_lock();
 	mm_write_unlock();
+}
+
+/*
+ * For a fork that does not go through glibc's fork (the dispatch mode forks with a raw clone):
+ * the same handlers pthread_atfork runs, the runtime's and the driver's, in its order.
+ */
+void sgx_runtime_fork_prepare(void)
+{
+	mm_fork_prepare();
+	sgx_driver_fork_prepare();
+}
+
+void sgx_runtime_fork_parent(void)
+{
+	sgx_driver_fork_parent();
+	mm_fork_parent();
+}
+
+void sgx_runtime_fork_child(void)
+{
+	sgx_driver_fork_child();
+	mm_fork_child();
 }
 
 static void mm_atfork_register(void)

@@ -90,6 +90,18 @@ int sgx_runtime_init(void)
 	return ret;
 }
 
+static const struct sgx_guest_ops *guest_ops;
+
+void sgx_runtime_set_guest_ops(const struct sgx_guest_ops *ops)
+{
+	__atomic_store_n(&guest_ops, ops, __ATOMIC_RELEASE);
+}
+
+const struct sgx_guest_ops *sgx_runtime_guest_ops(void)
+{
+	return __atomic_load_n(&guest_ops, __ATOMIC_ACQUIRE);
+}
+
 int sgx_runtime_uffd(void)
 {
 	return __atomic_load_n(&runtime_uffd, __ATOMIC_ACQUIRE);

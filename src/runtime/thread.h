@@ -34,6 +34,14 @@ struct sgx_thread {
 	uint8_t sud_enabled;
 	uint8_t registered;
 	int32_t tid;
+	/*
+	 * A thread of a program loaded by the compat layer's dispatch mode (a "guest"): outside
+	 * sgxemu's handlers it runs with the guest's FS/GS bases and the selector at "block", so
+	 * every system call it makes comes to sgxemu as a SIGSYS. Read by trap_entry.S.
+	 */
+	uint64_t guest_fsbase;
+	uint64_t guest_gsbase;
+	uint8_t guest;
 
 	/* The ENCLU logical processor of this thread. */
 	struct sgx_tlp tlp;
@@ -62,6 +70,9 @@ struct sgx_thread {
 #define SGX_THREAD_OFF_ENCL_GS 24
 #define SGX_THREAD_OFF_FS_SWAPPED 32
 #define SGX_THREAD_OFF_SUD_SELECTOR 33
+#define SGX_THREAD_OFF_GUEST_FS 40
+#define SGX_THREAD_OFF_GUEST_GS 48
+#define SGX_THREAD_OFF_GUEST 56
 _Static_assert(offsetof(struct sgx_thread, host_fsbase) == SGX_THREAD_OFF_HOST_FS, "asm layout");
 _Static_assert(offsetof(struct sgx_thread, host_gsbase) == SGX_THREAD_OFF_HOST_GS, "asm layout");
 _Static_assert(offsetof(struct sgx_thread, encl_fsbase) == SGX_THREAD_OFF_ENCL_FS, "asm layout");
@@ -69,6 +80,9 @@ _Static_assert(offsetof(struct sgx_thread, encl_gsbase) == SGX_THREAD_OFF_ENCL_G
 _Static_assert(offsetof(struct sgx_thread, fs_swapped) == SGX_THREAD_OFF_FS_SWAPPED, "asm layout");
 _Static_assert(offsetof(struct sgx_thread, sud_selector) == SGX_THREAD_OFF_SUD_SELECTOR,
 	       "asm layout");
+_Static_assert(offsetof(struct sgx_thread, guest_fsbase) == SGX_THREAD_OFF_GUEST_FS, "asm layout");
+_Static_assert(offsetof(struct sgx_thread, guest_gsbase) == SGX_THREAD_OFF_GUEST_GS, "asm layout");
+_Static_assert(offsetof(struct sgx_thread, guest) == SGX_THREAD_OFF_GUEST, "asm layout");
 
 /* The raw kernel thread id, without glibc (safe with a foreign FS base). */
 int32_t sgx_raw_gettid(void);

@@ -583,6 +583,18 @@ struct sgx_thread *sgx_trap_dispatch(struct sgx_thread *t, int sig, siginfo_t *i
 		goto out;
 	}
 
+	/* A thread of a program the compat layer's dispatch mode runs. */
+	if (t && t->guest) {
+		const struct sgx_guest_ops *ops = sgx_runtime_guest_ops();
+
+		if (ops && sig == SIGSYS && info->si_code == SYS_USER_DISPATCH) {
+			ops->syscall(t, info, uc);
+			goto out;
+		}
+		if (ops)
+			ops->fixup(t, uc);
+	}
+
 	if ((sig == SIGILL || (sig == SIGSEGV && info->si_code == SI_KERNEL)) &&
 	    is_enclu_at((uint64_t)g[REG_RIP])) {
 		uint64_t fs = host_thread_pointer();

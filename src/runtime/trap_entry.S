@@ -25,6 +25,9 @@
 #define T_ENCL_GS 24
 #define T_FS_SWAPPED 32
 #define T_SUD_SELECTOR 33
+#define T_GUEST_FS 40
+#define T_GUEST_GS 48
+#define T_GUEST 56
 
 #define EENTER 2
 #define ERESUME 3
@@ -83,6 +86,9 @@ sgx_signal_stub:
 	mov %rsi, %r13
 	mov %rdx, %r14
 
+	/* RBX: 1 if the interrupted context ran with foreign FS/GS bases (an enclave, a guest). */
+	xor %ebx, %ebx
+
 	/* Find this thread's record without TLS. */
 	mov $SYS_gettid, %eax
 	syscall
@@ -103,6 +109,7 @@ sgx_signal_stub:
 	mov T_HOST_GS(%r15), %rsi
 	call sgx_set_segment_base
 	movb $0, T_FS_SWAPPED(%r15)
+	mov $1, %ebx
 
 .Ldispatch:
 	/* struct sgx_thread *sgx_trap_dispatch(t, sig, info, uc): non-NULL = resume in an enclave */
@@ -112,7 +119,7 @@ sgx_signal_stub:
 	mov %r14, %rcx
 	call sgx_trap_dispatch@PLT
 	test %rax, %rax
-	jz .Lreturn
+	jz .Lhost_return
 
 	/* Back into enclave mode: after this point no C runs until rt_sigreturn. */
 	mov %rax, %r15
@@ -121,6 +128,28 @@ sgx_signal_stub:
 	call sgx_set_segment_base
 	mov $ARCH_SET_GS, %edi
 	mov T_ENCL_GS(%r15), %rsi
+	call sgx_set_segment_base
+	movb $1, T_FS_SWAPPED(%r15)
+	movb $1, T_SUD_SELECTOR(%r15)
+	jmp .Lreturn
+
+.Lhost_return:
+	/*
+	 * Back to a dispatch-mode program (a guest) if that is what was interrupted (or the enclave
+	 * it had entered, whose AEP is guest code): its FS/GS, and its system calls trap again. A
+	 * trap taken inside sgxemu's own handler code returns there with the host's bases.
+	 */
+	test %ebx, %ebx
+	jz .Lreturn
+	test %r15, %r15
+	jz .Lreturn
+	cmpb $0, T_GUEST(%r15)
+	je .Lreturn
+	mov $ARCH_SET_FS, %edi
+	mov T_GUEST_FS(%r15), %rsi
+	call sgx_set_segment_base
+	mov $ARCH_SET_GS, %edi
+	mov T_GUEST_GS(%r15), %rsi
 	call sgx_set_segment_base
 	movb $1, T_FS_SWAPPED(%r15)
 	movb $1, T_SUD_SELECTOR(%r15)

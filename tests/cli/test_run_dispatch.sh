@@ -1,0 +1,56 @@
+# `sgxemu run --syscall-dispatch`: static executables (which no LD_PRELOAD reaches) loaded by
+# sgxemu itself, their system calls caught with syscall user dispatch: the same SGX application as
+# test_run.sh, linked statically, the raw-ENCLU program, and a probe of what a static libc needs.
+source "$(dirname "$0")/lib.sh"
+
+for v in EPC SGX2 FLC LAUNCH_CACHE ROOT_SEED LPS LOG STATS CPUID_FAULTING PATCH_CPUID; do
+	unset "SGXEMU_$v"
+done
+export SGXEMU_LOG=err
+unset LD_PRELOAD
+C=$BUILD/tests/compat
+
+# Without sgxemu: a machine without SGX.
+run 3 "$C/sgx_app_static" basic
+expect_out "no SGX: the vDSO has no __vdso_sgx_enter_enclave (open: No such file or directory)"
+
+# The program's own CPUID instruction sees the real CPU unless --patch-cpuid names the program.
+run 0 "$SGXEMU" run --syscall-dispatch -- "$C/sgx_app_static" basic
+expect_out "ok: vdso: __vdso_sgx_enter_enclave@LINUX_2.6"
+expect_out "ok: ecalls (echo, info)"
+expect_out "ok: exception report #PF 0x7 at the read-only page, handled in the enclave"
+run 0 "$SGXEMU" run --syscall-dispatch --epc 64M --patch-cpuid sgx_app_static -- "$C/sgx_app_static" basic
+expect_out "ok: cpuid: SGX1 SGX2 FLC, EPC section 0 of 64 MiB"
+expect_out "ok: ereport"
+
+for check in stat fds two fork; do
+	run 0 "$SGXEMU" run --syscall-dispatch -- "$C/sgx_app_static" "$check"
+	expect_out "ok:"
+done
+run 0 "$SGXEMU" run --syscall-dispatch -- "$C/sgx_app_static" fork
+expect_out "ok: child: inherited fd ENODEV, inherited mapping SIGBUS, own enclave runs"
+
+got=0
+"$SGXEMU" run --syscall-dispatch --epc 1M -- "$C/sgx_app_static" oversub >"$T/out" 2>"$T/err" || got=$?
+case $got in
+0) expect_out "ok: oversubscribed" ;;
+4) echo "$(basename "$0"): oversub skipped: $(cat "$T/out")" ;;
+*) fail "oversub exited $got: $(cat "$T/out" "$T/err")" ;;
+esac
+
+run 0 "$SGXEMU" run --syscall-dispatch -- "$C/sgx_raw_static"
+expect_out "ok: ud2 (#UD): signal 4 at the AEP"
+expect_out "ok: read of a page-less ELRANGE address"
+
+run 0 "$SGXEMU" run --syscall-dispatch -- "$C/dispatch_probe" arg1
+expect_out "ok: clock_gettime through the vDSO, argv[1]=arg1"
+expect_out "ok: /proc/self/exe, malloc, brk"
+expect_out "ok: signal handlers, EINTR and SA_RESTART on a blocking read"
+expect_out "ok: fork, execve, waitpid"
+
+# The mode is for static executables only.
+run 2 "$SGXEMU" run --syscall-dispatch -- "$C/sgx_app" basic
+expect_one_line_err
+expect_err "--syscall-dispatch is for static executables"
+
+finish

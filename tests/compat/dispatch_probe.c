@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A static program for `sgxemu run --syscall-dispatch`: what a libc needs from the kernel keeps
+ * working while every system call goes through sgxemu. Each line "ok: ..."; "FAIL: ..." and exit 1.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHECK(cond, ...)                                                                     \
+	do {                                                                                 \
+		if (!(cond)) {                                                               \
+			printf("FAIL: %s:%d: ", __FILE__, __LINE__);                         \
+			printf(__VA_ARGS__);                                                 \
+			printf("\n");                                                        \
+			exit(1);                                                             \
+		}                                                                            \
+	} while (0)
+
+static int pipefd[2];
+static volatile int alarms;
+
+static void on_alarm(int sig)
+{
+	alarms++;
+	if (write(pipefd[1], "x", 1) != 1)
+		_exit(2);
+}
+
+static void arm(int restart)
+{
+	struct sigaction sa;
+	struct itimerval it = { .it_value = { .tv_usec = 20000 } };
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	CHECK(!sigaction(SIGALRM, &sa, NULL), "sigaction");
+	CHECK(!setitimer(ITIMER_REAL, &it, NULL), "setitimer");
+}
+
+int main(int argc, char **argv)
+{
+	struct timespec ts;
+	char buf[8], path[256];
+	ssize_t n;
+	int status;
+	pid_t pid;
+	void *big;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	CHECK(!clock_gettime(CLOCK_MONOTONIC, &ts), "clock_gettime");
+	CHECK(getauxval(AT_SYSINFO_EHDR), "no vDSO in the auxiliary vector");
+	printf("ok: clock_gettime through the vDSO, argv[1]=%s\n", argc > 1 ? argv[1] : "");
+
+	n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	CHECK(n > 0 && strstr(path, "dispatch_probe"), "/proc/self/exe");
+	big = malloc(64 << 20); /* the break, or mmap */
+	CHECK(big, "malloc");
+	memset(big, 1, 64 << 20);
+	free(big);
+	CHECK(sbrk(1 << 20) != (void *)-1, "sbrk: %s", strerror(errno));
+	printf("ok: /proc/self/exe, malloc, brk\n");
+
+	/* A blocking read, interrupted: EINTR without SA_RESTART, restarted with it. */
+	CHECK(!pipe(pipefd), "pipe");
+	arm(0);
+	n = read(pipefd[0], buf, 1);
+	CHECK(alarms == 1 && (n == 1 || (n < 0 && errno == EINTR)), "read: %zd, alarms %d", n,
+	      alarms);
+	if (n < 0) /* interrupted: the handler's byte is still in the pipe */
+		CHECK(read(pipefd[0], buf, 1) == 1, "drain");
+	arm(1);
+	n = read(pipefd[0], buf, 1);
+	CHECK(n == 1 && alarms == 2, "restarted read: %zd, alarms %d", n, alarms);
+	printf("ok: signal handlers, EINTR and SA_RESTART on a blocking read\n");
+
+	pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (pid == 0)
+		execl("/bin/sh", "sh", "-c", "exit 7", (char *)NULL), _exit(9);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 7,
+	      "child status %#x", status);
+	printf("ok: fork, execve, waitpid\n");
+	return 0;
+}
