@@ -24,16 +24,20 @@
  * as the kernel would (a signal that finds the thread in the gadget rewinds it to the program's
  * own `syscall`, or completes the jump, before anything is delivered).
  *
- * Not (yet) supported: threads (clone with CLONE_THREAD answers ENOSYS, and clone3 ENOSYS so
- * that libc falls back to clone), execve into another static program under sgxemu (the new image
- * runs without it: the kernel clears syscall user dispatch on exec), a program's own use of
- * syscall user dispatch (EBUSY).
+ * Threads: clone with CLONE_THREAD starts one of sgxemu's own threads that arms dispatch for itself
+ * and enters the program with the clone child's registers (clone3 answers ENOSYS, so that libc
+ * falls back to clone). Not (yet) supported: execve into another static program under sgxemu (the
+ * new image runs without it: the kernel clears syscall user dispatch on exec), a program's own
+ * use of syscall user dispatch (EBUSY).
  */
 #include "compat/dispatch.h"
 
 #include <asm/prctl.h>
 #include <elf.h>
 #include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <setjmp.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/prctl.h>
@@ -77,6 +81,12 @@
 extern char __start_sgxemu_exempt[], __stop_sgxemu_exempt[];
 extern char compat_dispatch_gadget[], compat_dispatch_gadget_ret[];
 void compat_dispatch_start(uint64_t entry, uint64_t sp, uint8_t *selector, const uint64_t *mask);
+void compat_dispatch_resume(const greg_t *gregs, uint8_t *selector, uint64_t fsbase,
+			    const uint64_t *mask);
+
+_Static_assert(REG_R8 == 0 && REG_R12 == 4 && REG_RDI == 8 && REG_RBX == 11 && REG_RCX == 14 &&
+		       REG_RSP == 15 && REG_RIP == 16,
+	       "dispatch_entry.S reads the ucontext registers by these indices");
 
 /* The program: one per process. */
 static struct {
@@ -516,6 +526,112 @@ static long sys_fork(struct sgx_thread *t, ucontext_t *uc, uint64_t flags, uint6
 	return pid;
 }
 
+/* --- threads ------------------------------------------------------------------------------- */
+
+/*
+ * A thread of the program (clone with CLONE_THREAD) is one of sgxemu's own threads (so that
+ * sgxemu's C code has its libc's TLS in the handler) that, once it has armed dispatch for itself,
+ * takes the registers the kernel would give the clone child and jumps into the program. Its exit
+ * (SYS_exit) comes back here: CLONE_CHILD_CLEARTID's clear and wake, then the thread ends.
+ */
+struct guest_start {
+	greg_t gregs[NGREG];
+	uint64_t mask;
+	uint64_t flags, ctid, tls, fsbase, gsbase;
+	int32_t tid; /* futex word: 0 until the child has armed itself, then its tid (or -errno) */
+};
+
+static __thread sigjmp_buf *guest_exit_jmp;
+static __thread uint64_t guest_clear_tid;
+
+static void *guest_thread_main(void *arg)
+{
+	struct guest_start *r = arg;
+	struct sgx_thread *t;
+	sigjmp_buf exit_jmp;
+	uint64_t fs, all = ~0ULL;
+	int32_t tid = sgx_raw_gettid();
+
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, 8);
+	__asm__ volatile("mov %%fs:0, %0" : "=r"(fs));
+	t = sgx_thread_current(fs, 0);
+	if (!t || sgx_signal_thread_init(t) < 0 || become_guest(t)) {
+		__atomic_store_n(&r->tid, -EAGAIN, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &r->tid, FUTEX_WAKE, 1, NULL, NULL, 0);
+		return NULL;
+	}
+	syscall(SYS_arch_prctl, ARCH_GET_GS, &t->host_gsbase);
+	t->guest_fsbase = (r->flags & CLONE_SETTLS) ? r->tls : r->fsbase;
+	t->guest_gsbase = r->gsbase;
+	if (r->flags & CLONE_CHILD_SETTID)
+		*(int32_t *)r->ctid = tid;
+	guest_clear_tid = (r->flags & CLONE_CHILD_CLEARTID) ? r->ctid : 0;
+	if (sigsetjmp(exit_jmp, 0) == 0) {
+		struct guest_start start = *r;
+
+		guest_exit_jmp = &exit_jmp;
+		/* The parent may go on (and free r) once the tid is published. */
+		__atomic_store_n(&r->tid, tid, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &r->tid, FUTEX_WAKE, 1, NULL, NULL, 0);
+		t->fs_swapped = 1;
+		compat_dispatch_resume(start.gregs, &t->sud_selector, t->guest_fsbase, &start.mask);
+	}
+	/* The program's thread called exit: back in sgxemu's own thread, which now ends. */
+	guest_exit_jmp = NULL;
+	t->guest = 0;
+	prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0);
+	return NULL;
+}
+
+static long sys_clone_thread(struct sgx_thread *t, ucontext_t *uc)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	struct guest_start *r = calloc(1, sizeof(*r));
+	pthread_attr_t attr;
+	pthread_t thread;
+	int32_t tid;
+	int err;
+
+	if (!r)
+		return -ENOMEM;
+	memcpy(r->gregs, g, sizeof(r->gregs));
+	r->gregs[REG_RAX] = 0;
+	if (ARG(1))
+		r->gregs[REG_RSP] = (greg_t)ARG(1);
+	r->mask = *(uint64_t *)&uc->uc_sigmask;
+	r->flags = ARG(0);
+	r->ctid = ARG(3);
+	r->tls = ARG(4);
+	r->fsbase = t->guest_fsbase;
+	r->gsbase = t->guest_gsbase;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&thread, &attr, guest_thread_main, r);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		free(r);
+		return -EAGAIN;
+	}
+	while (!(tid = __atomic_load_n(&r->tid, __ATOMIC_ACQUIRE)))
+		syscall(SYS_futex, &r->tid, FUTEX_WAIT, 0, NULL, NULL, 0);
+	free(r);
+	if (tid < 0)
+		return tid;
+	if (ARG(0) & CLONE_PARENT_SETTID)
+		*(int32_t *)ARG(2) = tid;
+	return tid;
+}
+
+/* SYS_exit of a program thread sgxemu started: the kernel's clear_child_tid, then its end. */
+static void sys_exit_thread(void)
+{
+	if (guest_clear_tid) {
+		__atomic_store_n((int32_t *)guest_clear_tid, 0, __ATOMIC_RELEASE);
+		syscall(SYS_futex, guest_clear_tid, FUTEX_WAKE, 1, NULL, NULL, 0);
+	}
+	siglongjmp(*guest_exit_jmp, 1);
+}
+
 static long sys_readlink(const char *path, char *buf, size_t size, bool *handled)
 {
 	size_t n = strlen(guest.path);
@@ -690,13 +806,17 @@ static void dispatch_syscall(struct sgx_thread *t, siginfo_t *info, ucontext_t *
 		ret = -ENOSYS; /* libc falls back to clone */
 		break;
 	case SYS_clone:
-		if (ARG(0) & CLONE_THREAD) {
-			pr_warn_once("sgxemu: --syscall-dispatch does not run threads yet: clone "
-				     "answers ENOSYS");
-			ret = -ENOSYS;
-		} else {
+		if ((ARG(0) & CLONE_THREAD) && (ARG(0) & CLONE_VM))
+			ret = sys_clone_thread(t, uc);
+		else if (ARG(0) & CLONE_THREAD)
+			ret = -EINVAL; /* CLONE_THREAD needs CLONE_SIGHAND, which needs CLONE_VM */
+		else
 			ret = sys_fork(t, uc, ARG(0), ARG(3));
-		}
+		break;
+	case SYS_exit:
+		handled = guest_exit_jmp != NULL; /* the main thread's exit is the kernel's */
+		if (handled)
+			sys_exit_thread();
 		break;
 	case SYS_fork:
 	case SYS_vfork:

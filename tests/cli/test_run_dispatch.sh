@@ -23,7 +23,7 @@ run 0 "$SGXEMU" run --syscall-dispatch --epc 64M --patch-cpuid sgx_app_static --
 expect_out "ok: cpuid: SGX1 SGX2 FLC, EPC section 0 of 64 MiB"
 expect_out "ok: ereport"
 
-for check in stat fds two fork; do
+for check in stat fds two fork threads; do
 	run 0 "$SGXEMU" run --syscall-dispatch -- "$C/sgx_app_static" "$check"
 	expect_out "ok:"
 done
@@ -46,6 +46,7 @@ run 0 "$SGXEMU" run --syscall-dispatch -- "$C/dispatch_probe" arg1
 expect_out "ok: clock_gettime through the vDSO, argv[1]=arg1"
 expect_out "ok: /proc/self/exe, malloc, brk"
 expect_out "ok: signal handlers, EINTR and SA_RESTART on a blocking read"
+expect_out "ok: 4 threads (own TLS, nanosleep, getpid), joined"
 expect_out "ok: fork, execve, waitpid"
 
 # The mode is for static executables only.

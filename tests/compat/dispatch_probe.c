@@ -4,6 +4,8 @@
  * working while every system call goes through sgxemu. Each line "ok: ..."; "FAIL: ..." and exit 1.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,24 @@ static void arm(int restart)
 	CHECK(!setitimer(ITIMER_REAL, &it, NULL), "setitimer");
 }
 
+#define NR_THREADS 4
+
+static __thread int tls_value; /* each thread's own FS: TLS must stay the thread's */
+
+static void *worker(void *arg)
+{
+	long i = (long)arg;
+	struct timespec nap = { .tv_nsec = 1000000 };
+
+	tls_value = (int)i * 100;
+	for (int k = 0; k < 20; k++) {
+		nanosleep(&nap, NULL);
+		if (tls_value != (int)i * 100 || getpid() <= 0)
+			return (void *)-1L;
+	}
+	return (void *)(long)syscall(SYS_gettid);
+}
+
 int main(int argc, char **argv)
 {
 	struct timespec ts;
@@ -81,6 +101,24 @@ int main(int argc, char **argv)
 	n = read(pipefd[0], buf, 1);
 	CHECK(n == 1 && alarms == 2, "restarted read: %zd, alarms %d", n, alarms);
 	printf("ok: signal handlers, EINTR and SA_RESTART on a blocking read\n");
+
+	{
+		pthread_t th[NR_THREADS];
+		long tids[NR_THREADS];
+
+		tls_value = -1;
+		for (long i = 0; i < NR_THREADS; i++)
+			CHECK(!pthread_create(&th[i], NULL, worker, (void *)i), "pthread_create");
+		for (int i = 0; i < NR_THREADS; i++) {
+			void *ret;
+
+			CHECK(!pthread_join(th[i], &ret), "pthread_join");
+			tids[i] = (long)ret;
+			CHECK(tids[i] > 0 && tids[i] != getpid(), "thread %d returned %ld", i, tids[i]);
+		}
+		CHECK(tls_value == -1, "the main thread's TLS changed");
+		printf("ok: %d threads (own TLS, nanosleep, getpid), joined\n", NR_THREADS);
+	}
 
 	pid = fork();
 	CHECK(pid >= 0, "fork");

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -541,6 +542,59 @@ static int check_oversub(void)
 	return 0;
 }
 
+/* --- threads: one per TCS, entering at the same time ------------------------------------- */
+
+struct worker {
+	struct app_enclave *e;
+	unsigned int tcs;
+	int ok;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct te_args args;
+
+	for (uint64_t i = 0; i < 200; i++) {
+		memset(&args, 0, sizeof(args));
+		args.u.echo.a = i;
+		args.u.echo.b = w->tcs;
+		if (app_call(w->e, w->tcs, TE_OP_ECHO, &args) != TE_OK ||
+		    args.u.echo.sum != i + w->tcs)
+			return NULL;
+	}
+	memset(&args, 0, sizeof(args));
+	if (app_call(w->e, w->tcs, TE_OP_INFO, &args) != TE_OK ||
+	    args.u.info.tcs != w->e->tcs[w->tcs])
+		return NULL;
+	w->ok = 1;
+	return NULL;
+}
+
+static int check_threads(void)
+{
+	struct app_enclave e;
+	struct worker w[APP_MAX_TCS];
+	pthread_t th[APP_MAX_TCS];
+	unsigned int n;
+
+	load(&e, false);
+	app_vdso_enter = app_vdso_sym("__vdso_sgx_enter_enclave", "LINUX_2.6");
+	CHECK(app_vdso_enter, "vDSO");
+	for (unsigned int i = 0; i < e.nr_tcs; i++) {
+		w[i] = (struct worker){ .e = &e, .tcs = i };
+		CHECK(!pthread_create(&th[i], NULL, worker_main, &w[i]), "pthread_create");
+	}
+	for (unsigned int i = 0; i < e.nr_tcs; i++) {
+		CHECK(!pthread_join(th[i], NULL), "pthread_join");
+		CHECK(w[i].ok, "thread %u failed", i);
+	}
+	n = e.nr_tcs;
+	app_unload(&e);
+	printf("ok: %u threads, one per TCS, 200 ecalls each\n", n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -549,7 +603,7 @@ int main(int argc, char **argv)
 	} checks[] = {
 		{ "basic", check_basic }, { "stat", check_stat },   { "fds", check_fds },
 		{ "two", check_two },	  { "fork", check_fork },   { "sgx2", check_sgx2 },
-		{ "oversub", check_oversub },
+		{ "oversub", check_oversub }, { "threads", check_threads },
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -558,6 +612,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; argc == 2 && i < sizeof(checks) / sizeof(checks[0]); i++)
 		if (!strcmp(argv[1], checks[i].name))
 			return checks[i].fn();
-	fprintf(stderr, "usage: sgx_app basic|stat|fds|two|fork|sgx2|oversub\n");
+	fprintf(stderr, "usage: sgx_app basic|stat|fds|two|fork|sgx2|oversub|threads\n");
 	return 2;
 }
