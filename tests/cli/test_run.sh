@@ -113,6 +113,13 @@ run 0 env LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD:}$T/libmarker.so" "$SGXEMU" run 
 expect_out "$T/libmarker.so:"
 expect_out "libsgxemu-preload.so"
 
+# gdb with sgxemu.gdb, the program started through the exec wrapper (gdb itself gets no shim).
+if command -v gdb >/dev/null && [ -f "$BUILD/sgxemu.gdb" ]; then
+	run 0 gdb -batch -nx -x "$BUILD/sgxemu.gdb" -ex "set exec-wrapper $SGXEMU run --" -ex run \
+		--args "$APP" two
+	expect_out "ok: two enclaves at once"
+fi
+
 # --- refusals: one clear line, a non-zero exit ------------------------------------------------
 run 127 "$SGXEMU" run -- /nonexistent/program
 expect_one_line_err
