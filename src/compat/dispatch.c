@@ -537,7 +537,7 @@ static long sys_fork(struct sgx_thread *t, ucontext_t *uc, uint64_t flags, uint6
 struct guest_start {
 	greg_t gregs[NGREG];
 	uint64_t mask;
-	uint64_t flags, ctid, tls, fsbase, gsbase;
+	uint64_t flags, ptid, ctid, tls, fsbase, gsbase;
 	int32_t tid; /* futex word: 0 until the child has armed itself, then its tid (or -errno) */
 };
 
@@ -549,10 +549,10 @@ static void *guest_thread_main(void *arg)
 	struct guest_start *r = arg;
 	struct sgx_thread *t;
 	sigjmp_buf exit_jmp;
-	uint64_t fs, all = ~0ULL;
+	uint64_t fs;
 	int32_t tid = sgx_raw_gettid();
 
-	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, 8);
+	/* Every signal is blocked here (sys_clone_thread) until compat_dispatch_resume. */
 	__asm__ volatile("mov %%fs:0, %0" : "=r"(fs));
 	t = sgx_thread_current(fs, 0);
 	if (!t || sgx_signal_thread_init(t) < 0 || become_guest(t)) {
@@ -563,6 +563,13 @@ static void *guest_thread_main(void *arg)
 	syscall(SYS_arch_prctl, ARCH_GET_GS, &t->host_gsbase);
 	t->guest_fsbase = (r->flags & CLONE_SETTLS) ? r->tls : r->fsbase;
 	t->guest_gsbase = r->gsbase;
+	/*
+	 * The kernel stores both tids before either side runs: the program's libc may read its own
+	 * tid (glibc's pd->tid, CLONE_PARENT_SETTID) as soon as the thread starts, so the child
+	 * writes the parent's copy too (same memory) before anything goes on.
+	 */
+	if (r->flags & CLONE_PARENT_SETTID)
+		*(int32_t *)r->ptid = tid;
 	if (r->flags & CLONE_CHILD_SETTID)
 		*(int32_t *)r->ctid = tid;
 	guest_clear_tid = (r->flags & CLONE_CHILD_CLEARTID) ? r->ctid : 0;
@@ -589,6 +596,7 @@ static long sys_clone_thread(struct sgx_thread *t, ucontext_t *uc)
 	struct guest_start *r = calloc(1, sizeof(*r));
 	pthread_attr_t attr;
 	pthread_t thread;
+	uint64_t all = ~0ULL, old;
 	int32_t tid;
 	int err;
 
@@ -600,14 +608,22 @@ static long sys_clone_thread(struct sgx_thread *t, ucontext_t *uc)
 		r->gregs[REG_RSP] = (greg_t)ARG(1);
 	r->mask = *(uint64_t *)&uc->uc_sigmask;
 	r->flags = ARG(0);
+	r->ptid = ARG(2);
 	r->ctid = ARG(3);
 	r->tls = ARG(4);
 	r->fsbase = t->guest_fsbase;
 	r->gsbase = t->guest_gsbase;
+	/*
+	 * The new thread starts with every signal blocked (it inherits this mask): a signal for the
+	 * program taken before it has become a guest would run the program's handler on sgxemu's
+	 * TLS. This handler's own mask comes back at its sigreturn.
+	 */
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, 8);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	err = pthread_create(&thread, &attr, guest_thread_main, r);
 	pthread_attr_destroy(&attr);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
 	if (err) {
 		free(r);
 		return -EAGAIN;
@@ -615,10 +631,6 @@ static long sys_clone_thread(struct sgx_thread *t, ucontext_t *uc)
 	while (!(tid = __atomic_load_n(&r->tid, __ATOMIC_ACQUIRE)))
 		syscall(SYS_futex, &r->tid, FUTEX_WAIT, 0, NULL, NULL, 0);
 	free(r);
-	if (tid < 0)
-		return tid;
-	if (ARG(0) & CLONE_PARENT_SETTID)
-		*(int32_t *)ARG(2) = tid;
 	return tid;
 }
 
