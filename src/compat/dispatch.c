@@ -76,7 +76,7 @@
 #define STACK_SIZE (8UL << 20)
 #define BRK_RESERVE (1UL << 30)
 #define GADGET_SLOT 136
-#define KSIG(sig) (1ULL << ((sig) - 1))
+#define KSIG(sig) (1ULL << ((sig)-1))
 
 extern char __start_sgxemu_exempt[], __stop_sgxemu_exempt[];
 extern char compat_dispatch_gadget[], compat_dispatch_gadget_ret[];
@@ -196,8 +196,9 @@ static int load_image(const char *path, struct image *img, char *err, size_t err
 								   : PAGE_UP(file_end) - file_end);
 			if (PAGE_UP(mem_end) > PAGE_UP(file_end) &&
 			    mmap((void *)PAGE_UP(ph[i].p_filesz ? file_end : start),
-				 PAGE_UP(mem_end) - PAGE_UP(ph[i].p_filesz ? file_end : start), prot,
-				 MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0) == MAP_FAILED) {
+				 PAGE_UP(mem_end) - PAGE_UP(ph[i].p_filesz ? file_end : start),
+				 prot, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1,
+				 0) == MAP_FAILED) {
 				snprintf(err, errlen, "%s: cannot map .bss: %s", path,
 					 strerror(errno));
 				ret = -errno;
@@ -236,8 +237,8 @@ static long emulate_brk(uint64_t want)
 	if (!want || want < guest.brk_start || want > guest.brk_end)
 		return (long)guest.brk_cur;
 	if (PAGE_UP(want) > PAGE_UP(guest.brk_cur))
-		sgx_sys_mprotect((void *)PAGE_UP(guest.brk_cur), PAGE_UP(want) - PAGE_UP(guest.brk_cur),
-				 PROT_READ | PROT_WRITE);
+		sgx_sys_mprotect((void *)PAGE_UP(guest.brk_cur),
+				 PAGE_UP(want) - PAGE_UP(guest.brk_cur), PROT_READ | PROT_WRITE);
 	else if (PAGE_UP(want) < PAGE_UP(guest.brk_cur)) {
 		sgx_sys_madvise((void *)PAGE_UP(want), PAGE_UP(guest.brk_cur) - PAGE_UP(want),
 				MADV_DONTNEED);
@@ -329,12 +330,13 @@ static uint64_t build_stack(const struct image *img, int argc, char **argv, char
 
 /* --- the system calls ------------------------------------------------------------------------ */
 
-#define ARG(n) ((uint64_t)g[(n) == 0   ? REG_RDI                                               \
-			     : (n) == 1 ? REG_RSI                                              \
-			     : (n) == 2 ? REG_RDX                                              \
-			     : (n) == 3 ? REG_R10                                              \
-			     : (n) == 4 ? REG_R8                                               \
-					: REG_R9])
+#define ARG(n)                            \
+	((uint64_t)g[(n) == 0	? REG_RDI \
+		     : (n) == 1 ? REG_RSI \
+		     : (n) == 2 ? REG_RDX \
+		     : (n) == 3 ? REG_R10 \
+		     : (n) == 4 ? REG_R8  \
+				: REG_R9])
 
 static long neg_errno(long ret)
 {
@@ -360,7 +362,8 @@ static void dispatch_fixup(struct sgx_thread *t, ucontext_t *uc)
 	uint64_t slot = *(uint64_t *)((uint64_t)g[REG_RSP] - GADGET_SLOT);
 
 	if (rip == (uint64_t)compat_dispatch_gadget)
-		g[REG_RIP] = (greg_t)(slot - 2); /* not issued (or to be restarted): the program's */
+		g[REG_RIP] =
+			(greg_t)(slot - 2); /* not issued (or to be restarted): the program's */
 	else if (rip == (uint64_t)compat_dispatch_gadget_ret)
 		g[REG_RIP] = (greg_t)slot; /* issued: only the jump back was left */
 }
@@ -429,7 +432,8 @@ static long sys_rt_sigaction(int sig, const struct ksigaction *act, struct ksiga
 	memset(&a, 0, sizeof(a));
 	if (act) {
 		a.sa_handler = (__sighandler_t)act->handler;
-		a.sa_flags = (int)(act->flags & ~0x04000000UL); /* our restorer, not the program's */
+		a.sa_flags =
+			(int)(act->flags & ~0x04000000UL); /* our restorer, not the program's */
 		memcpy(&a.sa_mask, &act->mask, 8);
 	}
 	if (sigaction(sig, act ? &a : NULL, old ? &o : NULL))
@@ -695,7 +699,7 @@ static void dispatch_syscall(struct sgx_thread *t, siginfo_t *info, ucontext_t *
 		handled = false;
 		if (((int)ARG(2) & AT_EMPTY_PATH) && (!path || !*path))
 			node = compat_fd_is_device((int)ARG(0)) ? compat_fd_node((int)ARG(0))
-							       : COMPAT_NODE_NONE;
+								: COMPAT_NODE_NONE;
 		else if ((node = compat_node_at((int)ARG(0), path)) == COMPAT_NODE_CPUINFO)
 			node = COMPAT_NODE_NONE;
 		if (node) {
@@ -703,7 +707,8 @@ static void dispatch_syscall(struct sgx_thread *t, siginfo_t *info, ucontext_t *
 			if (!compat_node_exists(node))
 				ret = -ENOENT;
 			else
-				compat_node_statx(node, (unsigned int)ARG(3), (struct statx *)ARG(4));
+				compat_node_statx(node, (unsigned int)ARG(3),
+						  (struct statx *)ARG(4));
 		}
 		break;
 	}
@@ -879,7 +884,8 @@ int compat_dispatch_run(const char *path, int argc, char **argv)
 
 		if (list && compat_patch_wanted(list, guest.path)) {
 			sgx_signals_init();
-			compat_patch_object(guest.path, img.base, (const void *)img.phdr, img.phnum);
+			compat_patch_object(guest.path, img.base, (const void *)img.phdr,
+					    img.phnum);
 		}
 	}
 	sp = build_stack(&img, argc, argv, err, sizeof(err));
@@ -902,7 +908,8 @@ int compat_dispatch_run(const char *path, int argc, char **argv)
 	}
 	syscall(SYS_arch_prctl, ARCH_GET_GS, &t->host_gsbase);
 	if (become_guest(t)) {
-		fprintf(stderr, "sgxemu run: syscall user dispatch is unavailable: %s (Linux 5.11+)\n",
+		fprintf(stderr,
+			"sgxemu run: syscall user dispatch is unavailable: %s (Linux 5.11+)\n",
 			strerror(errno));
 		return 1;
 	}
