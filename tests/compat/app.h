@@ -16,7 +16,20 @@
 #define SGX_ENCLU_EENTER 2
 #define SGX_ENCLU_ERESUME 3
 #define SGX_ENCLU_EEXIT 4
+#define SGX_PAGE_TYPE_REG 2
 #define SGX_PAGE_TYPE_TRIM 4
+
+/* SECINFO.FLAGS bits (the SDM's; <asm/sgx.h> does not name them either). */
+#define SECINFO_R 0x01
+#define SECINFO_W 0x02
+#define SECINFO_X 0x04
+#define SECINFO_PENDING 0x08
+#define SECINFO_MODIFIED 0x10
+#define SECINFO_PR 0x20
+#define SECINFO_PT(t) ((uint64_t)(t) << 8) /* the page type field */
+
+/* #PF error code: the access violated the EPCM (the SGX bit). */
+#define PF_SGX 0x8000
 
 struct app_enclave {
 	int fd;

@@ -148,9 +148,6 @@ void *app_vdso_sym(const char *name, const char *version)
 #define TAG_EEXTEND 0x00444E4554584545ULL
 #define TAG_UNMEASRD 0x44525341454D4E55ULL
 
-#define SECINFO_R 0x1
-#define SECINFO_W 0x2
-#define SECINFO_X 0x4
 #define SECINFO_TYPE(f) (((f) >> 8) & 0xff)
 #define PT_TCS_PAGE 1
 
