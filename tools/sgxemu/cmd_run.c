@@ -276,20 +276,24 @@ const struct sgxemu_command cmd_run = {
 		"Options (the platform, the same for every command that runs one):\n" CLI_CONFIG_HELP
 		"Options (the program):\n"
 		"  --patch-cpuid LIB     rewrite the CPUID instructions in library LIB (a file name\n"
-		"                        like libfoo.so, or a path) so that they see the emulated\n"
-		"                        SGX leaves; repeat for more libraries. For hosts without\n"
-		"                        CPUID faulting (programs can also call sgxemu_cpuid)\n"
+		"                        like libfoo.so, or a path; with --syscall-dispatch also\n"
+		"                        the program itself) so that they see the emulated SGX\n"
+		"                        leaves; repeat for more. For hosts without CPUID faulting\n"
+		"                        (programs can also call sgxemu_cpuid)\n"
 		"  --no-cpuid-faulting   do not turn CPUID faulting on where the host has it\n"
-		"  --syscall-dispatch    run a static executable, catching its system calls on the\n"
-		"                        device files with syscall user dispatch\n"
+		"  --syscall-dispatch    run a static executable (no LD_PRELOAD reaches it): sgxemu\n"
+		"                        loads it and catches its system calls with syscall user\n"
+		"                        dispatch (Linux 5.11+); threads, signals and fork work\n"
 		"  -h, --help            print this help\n"
 		"\n"
-		"A static executable without --syscall-dispatch, a missing program (exit 127), an\n"
-		"unknown option or an impossible configuration (exit 2) are refused with one line.\n"
+		"A static executable without --syscall-dispatch (or a dynamic one with it), a\n"
+		"missing program (exit 127), an unknown option or an impossible configuration\n"
+		"(exit 2) are refused with one line.\n"
 		"\n"
 		"Examples:\n"
 		"  $ sgxemu run -- ./my-sgx-app --flag\n"
-		"  $ sgxemu run --epc 32M --stats 1 -- ./my-sgx-app\n"
-		"  $ sgxemu run --patch-cpuid libsgx_urts.so -- ./app\n",
+		"  $ sgxemu run --epc 1M --stats 1 -- ./my-sgx-app    # EPC oversubscribed: paging\n"
+		"  $ sgxemu run --patch-cpuid libsgx_urts.so -- ./app\n"
+		"  $ sgxemu run --syscall-dispatch -- ./my-static-sgx-app\n",
 	.run = run,
 };
