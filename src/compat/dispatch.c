@@ -94,6 +94,14 @@ static struct {
 	uint64_t brk_start, brk_cur, brk_end;
 } guest;
 
+/*
+ * The program's live threads. sgxemu's own threads (the reclaimer's, ...) would keep the process
+ * alive after the program's last thread called exit, and glibc would end it with status 0 when
+ * the last pthread returns: the last one out ends the process with its own status, as the kernel
+ * does.
+ */
+static uint32_t guest_threads;
+
 /* --- loading --------------------------------------------------------------------------------- */
 
 struct image {
@@ -508,6 +516,7 @@ static long sys_fork(struct sgx_thread *t, ucontext_t *uc, uint64_t flags, uint6
 	else
 		sgx_runtime_fork_child();
 	if (pid == 0) {
+		guest_threads = 1; /* the child has the forking thread only */
 		/*
 		 * The child's thread has a new tid, so a new record, and no dispatch (the kernel does
 		 * not inherit it): arm it again. This handler's stub still holds the parent's record
@@ -622,6 +631,7 @@ static long sys_clone_thread(struct sgx_thread *t, ucontext_t *uc)
 	 * program taken before it has become a guest would run the program's handler on sgxemu's
 	 * TLS. This handler's own mask comes back at its sigreturn.
 	 */
+	__atomic_add_fetch(&guest_threads, 1, __ATOMIC_RELAXED);
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, 8);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -629,12 +639,15 @@ static long sys_clone_thread(struct sgx_thread *t, ucontext_t *uc)
 	pthread_attr_destroy(&attr);
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
 	if (err) {
+		__atomic_sub_fetch(&guest_threads, 1, __ATOMIC_RELAXED);
 		free(r);
 		return -EAGAIN;
 	}
 	while (!(tid = __atomic_load_n(&r->tid, __ATOMIC_ACQUIRE)))
 		syscall(SYS_futex, &r->tid, FUTEX_WAIT, 0, NULL, NULL, 0);
 	free(r);
+	if (tid < 0)
+		__atomic_sub_fetch(&guest_threads, 1, __ATOMIC_RELAXED);
 	return tid;
 }
 
@@ -831,6 +844,8 @@ static void dispatch_syscall(struct sgx_thread *t, siginfo_t *info, ucontext_t *
 			ret = sys_fork(t, uc, ARG(0), ARG(3));
 		break;
 	case SYS_exit:
+		if (!__atomic_sub_fetch(&guest_threads, 1, __ATOMIC_ACQ_REL))
+			exit((int)ARG(0));	  /* the last thread: the process's exit status */
 		handled = guest_exit_jmp != NULL; /* the main thread's exit is the kernel's */
 		if (handled)
 			sys_exit_thread();
@@ -919,6 +934,7 @@ int compat_dispatch_run(const char *path, int argc, char **argv)
 	t->guest_fsbase = 0;
 	t->guest_gsbase = 0;
 	t->fs_swapped = 1;
+	guest_threads = 1;
 	compat_dispatch_start(img.entry, sp, &t->sud_selector, &mask);
 	return 1; /* not reached */
 }

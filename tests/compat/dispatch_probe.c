@@ -16,14 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHECK(cond, ...)                                                                     \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			printf("FAIL: %s:%d: ", __FILE__, __LINE__);                         \
-			printf(__VA_ARGS__);                                                 \
-			printf("\n");                                                        \
-			exit(1);                                                             \
-		}                                                                            \
+#define CHECK(cond, ...)                                             \
+	do {                                                         \
+		if (!(cond)) {                                       \
+			printf("FAIL: %s:%d: ", __FILE__, __LINE__); \
+			printf(__VA_ARGS__);                         \
+			printf("\n");                                \
+			exit(1);                                     \
+		}                                                    \
 	} while (0)
 
 static int pipefd[2];
@@ -66,6 +66,16 @@ static void *worker(void *arg)
 	return (void *)(long)syscall(SYS_gettid);
 }
 
+/* The main thread leaves first (SYS_exit, not exit_group); the last thread's status ends it. */
+static void *last_thread(void *arg)
+{
+	struct timespec nap = { .tv_nsec = 50000000 };
+
+	nanosleep(&nap, NULL);
+	syscall(SYS_exit, 7);
+	return arg;
+}
+
 int main(int argc, char **argv)
 {
 	struct timespec ts;
@@ -76,6 +86,12 @@ int main(int argc, char **argv)
 	void *big;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "last-thread")) {
+		pthread_t th;
+
+		CHECK(!pthread_create(&th, NULL, last_thread, NULL), "pthread_create");
+		syscall(SYS_exit, 0);
+	}
 	CHECK(!clock_gettime(CLOCK_MONOTONIC, &ts), "clock_gettime");
 	CHECK(getauxval(AT_SYSINFO_EHDR), "no vDSO in the auxiliary vector");
 	printf("ok: clock_gettime through the vDSO, argv[1]=%s\n", argc > 1 ? argv[1] : "");
@@ -114,7 +130,8 @@ int main(int argc, char **argv)
 
 			CHECK(!pthread_join(th[i], &ret), "pthread_join");
 			tids[i] = (long)ret;
-			CHECK(tids[i] > 0 && tids[i] != getpid(), "thread %d returned %ld", i, tids[i]);
+			CHECK(tids[i] > 0 && tids[i] != getpid(), "thread %d returned %ld", i,
+			      tids[i]);
 		}
 		CHECK(tls_value == -1, "the main thread's TLS changed");
 		printf("ok: %d threads (own TLS, nanosleep, getpid), joined\n", NR_THREADS);
