@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "runtime_fixture.h"
+#include "sgx2_fixture.h"
 
 struct fault_case {
 	unsigned int kind;
@@ -152,6 +153,31 @@ static void test_general_protection(void **state)
 	fault_and_recover(TE_FAULT_GP, 0, 13, 0, 0);
 }
 
+/*
+ * The EPCM's own fault: the VMA allows the write, the EPCM does not. A heap page restricted to
+ * read-only (SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS, then EACCEPT inside, which completes the
+ * restriction) and then written: #PF with P|W|U and the SGX bit (0x8007) at the page, reported
+ * with function ERESUME. EMODPE gives W back afterwards.
+ */
+static void test_write_to_epcm_read_only_page(void **state)
+{
+	uint64_t page = info.heap + 3 * 4096;
+	struct sgx_enclave_restrict_permissions rp;
+
+	/* Written once first: the page is resident and mapped writable before the change. */
+	s2_write(encl, 1, page, 0x5a5a);
+	assert_int_equal(s2_restrict(encl, page - encl->base, 4096, S2_R, &rp), 0);
+	assert_int_equal(rp.count, 4096);
+	assert_int_equal(s2_eaccept(encl, 1, page, S2_REG | S2_R | S2_PR), 0);
+
+	fault_and_recover(TE_FAULT_WRITE, page, 14, 0x8007, page);
+	assert_int_equal(s2_read(encl, 1, page), 0x5a5a);
+
+	s2_emodpe(encl, 1, page, S2_REG | S2_R | S2_W);
+	s2_write(encl, 1, page, 0xa5a5);
+	assert_int_equal(s2_read(encl, 1, page), 0xa5a5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +186,7 @@ int main(void)
 		cmocka_unit_test(test_syscall_is_ud),
 		cmocka_unit_test(test_divide_by_zero),
 		cmocka_unit_test(test_general_protection),
+		cmocka_unit_test(test_write_to_epcm_read_only_page),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
