@@ -9,21 +9,15 @@
  *
  * The limit, measured in the same run, is the same fault resolved by a bare handler: zap, one
  * SIGBUS round trip whose handler does the UFFDIO_CONTINUE, per page of a userfaultfd-registered
- * memfd mapping, plus the four segment-base writes leaving and re-entering enclave mode need.
+ * memfd mapping (bench_uffd_region_*), plus the four segment-base writes leaving and re-entering
+ * enclave mode need.
  *
  * The pages' contents are verified and the AEX counter must have moved by at least PAGES per
  * pass, so neither a wrong answer nor a fault that did not happen can score.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/userfaultfd.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
-#include <ucontext.h>
-#include <unistd.h>
 
 #include <sgxemu/loader.h>
 #include <sgxemu/sgxemu.h>
@@ -39,15 +33,12 @@ struct aex_bench {
 	uint64_t heap;
 	struct te_args args;
 	/* The limit's own userfaultfd-registered mapping. */
-	int uffd, memfd;
-	uint8_t *region;
+	struct bench_uffd_region limit;
 	uint64_t aex_before;
 	unsigned int zapped_passes;
 	int failed;
 	char err[160];
 };
-
-static struct aex_bench *limit_bench; /* for the signal handler */
 
 static void fail(struct aex_bench *b, const char *what)
 {
@@ -87,54 +78,16 @@ static void warm(void *arg)
 	verify_pass(arg);
 }
 
-static void continue_page(int sig, siginfo_t *info, void *ucv)
-{
-	struct uffdio_continue c = {
-		.range = { .start = (uint64_t)info->si_addr & ~(PAGE - 1), .len = PAGE },
-	};
-
-	if (ioctl(limit_bench->uffd, UFFDIO_CONTINUE, &c) && errno != EEXIST)
-		_exit(99); /* the limit cannot be measured; never loop on the fault */
-}
-
 static void bare_faults(void *arg)
 {
 	struct aex_bench *b = arg;
-	struct bench_signal_saved saved;
 
-	if (bench_signal_swap(SIGBUS, continue_page, &saved)) {
+	if (bench_uffd_region_faults(&b->limit))
 		fail(b, "rt_sigaction");
-		return;
-	}
-	madvise(b->region, PAGES * PAGE, MADV_DONTNEED);
-	for (unsigned int i = 0; i < PAGES; i++)
-		(void)*(volatile uint64_t *)(b->region + i * PAGE);
-	bench_signal_restore(&saved);
 }
 
 static void nothing(void *arg)
 {
-}
-
-static int limit_setup(struct aex_bench *b)
-{
-	struct uffdio_api api = { .api = UFFD_API,
-				  .features = UFFD_FEATURE_SIGBUS | UFFD_FEATURE_MINOR_SHMEM };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING |
-					       UFFDIO_REGISTER_MODE_MINOR };
-
-	b->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
-	b->memfd = memfd_create("bench-limit", MFD_CLOEXEC);
-	if (b->uffd < 0 || b->memfd < 0 || ioctl(b->uffd, UFFDIO_API, &api) ||
-	    ftruncate(b->memfd, PAGES * PAGE))
-		return -1;
-	b->region = mmap(NULL, PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, b->memfd, 0);
-	if (b->region == MAP_FAILED)
-		return -1;
-	memset(b->region, 1, PAGES * PAGE); /* in the page cache: later faults are minor */
-	reg.range.start = (uint64_t)b->region;
-	reg.range.len = PAGES * PAGE;
-	return ioctl(b->uffd, UFFDIO_REGISTER, &reg);
 }
 
 static uint64_t aex_count(void)
@@ -146,14 +99,14 @@ static uint64_t aex_count(void)
 
 static int run(struct bench_result *result, char *err, size_t errlen)
 {
-	struct aex_bench b = { .uffd = -1, .memfd = -1, .region = MAP_FAILED };
+	struct aex_bench b = { .limit = { .uffd = -1, .memfd = -1, .region = MAP_FAILED } };
 	double t_zapped, t_warm, t_limit, unused;
 	struct te_touch *t = &b.args.u.touch;
-	int ret = -1;
+	int ret = -1, setup;
 
-	limit_bench = &b;
-	if (limit_setup(&b)) {
-		snprintf(err, errlen, "userfaultfd for the limit: %s", strerror(errno));
+	setup = bench_uffd_region_setup(&b.limit, PAGES);
+	if (setup) {
+		snprintf(err, errlen, "userfaultfd for the limit: %s", strerror(-setup));
 		goto out;
 	}
 	b.e = bench_load_test_enclave(err, errlen);
@@ -194,12 +147,7 @@ static int run(struct bench_result *result, char *err, size_t errlen)
 out:
 	if (b.e)
 		sgxemu_enclave_unload(b.e);
-	if (b.region != MAP_FAILED)
-		munmap(b.region, PAGES * PAGE);
-	if (b.memfd >= 0)
-		close(b.memfd);
-	if (b.uffd >= 0)
-		close(b.uffd);
+	bench_uffd_region_teardown(&b.limit);
 	return ret;
 }
 

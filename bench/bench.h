@@ -88,4 +88,20 @@ int bench_signal_swap(int sig, void (*handler)(int, siginfo_t *, void *),
 		      struct bench_signal_saved *saved);
 void bench_signal_restore(const struct bench_signal_saved *saved);
 
+/*
+ * aex_eresume_ns's limit, the cheapest resolution of a fault on a zapped page that the runtime's
+ * MMU could do: zap (MADV_DONTNEED) a userfaultfd-registered (MISSING|MINOR, SIGBUS mode) shmem
+ * mapping of `pages` pages whose contents are in the page cache, then read every page; each read
+ * is one SIGBUS round trip whose bare handler maps the page with UFFDIO_CONTINUE.
+ */
+#define BENCH_PAGE 4096UL
+struct bench_uffd_region {
+	int uffd, memfd;
+	uint8_t *region;
+	unsigned int pages;
+};
+int bench_uffd_region_setup(struct bench_uffd_region *r, unsigned int pages); /* 0 or -errno */
+int bench_uffd_region_faults(struct bench_uffd_region *r); /* one pass: pages faults; 0 or -errno */
+void bench_uffd_region_teardown(struct bench_uffd_region *r);
+
 #endif /* SGXEMU_BENCH_H */

@@ -6,10 +6,14 @@
  */
 #include <asm/sgx.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -199,3 +203,69 @@ void bench_signal_restore(const struct bench_signal_saved *saved)
 
 _Static_assert(sizeof(((struct bench_signal_saved *)0)->kaction) >= sizeof(struct bench_ksigaction),
 	       "saved action");
+
+/* --- a bare resolved fault ------------------------------------------------------------------- */
+
+static struct bench_uffd_region *fault_region; /* for the SIGBUS handler */
+
+static void continue_page(int sig, siginfo_t *info, void *ucv)
+{
+	struct uffdio_continue c = {
+		.range = { .start = (uint64_t)info->si_addr & ~(BENCH_PAGE - 1),
+			   .len = BENCH_PAGE },
+	};
+
+	if (ioctl(fault_region->uffd, UFFDIO_CONTINUE, &c) && errno != EEXIST)
+		_exit(99); /* the limit cannot be measured; never loop on the fault */
+}
+
+int bench_uffd_region_setup(struct bench_uffd_region *r, unsigned int pages)
+{
+	struct uffdio_api api = { .api = UFFD_API,
+				  .features = UFFD_FEATURE_SIGBUS | UFFD_FEATURE_MINOR_SHMEM };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING |
+					       UFFDIO_REGISTER_MODE_MINOR };
+
+	r->pages = pages;
+	r->region = MAP_FAILED;
+	r->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+	r->memfd = memfd_create("bench-limit", MFD_CLOEXEC);
+	if (r->uffd < 0 || r->memfd < 0 || ioctl(r->uffd, UFFDIO_API, &api) ||
+	    ftruncate(r->memfd, (off_t)pages * BENCH_PAGE))
+		return -errno;
+	r->region = mmap(NULL, pages * BENCH_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, r->memfd, 0);
+	if (r->region == MAP_FAILED)
+		return -errno;
+	memset(r->region, 1, pages * BENCH_PAGE); /* in the page cache: later faults are minor */
+	reg.range.start = (uint64_t)r->region;
+	reg.range.len = pages * BENCH_PAGE;
+	return ioctl(r->uffd, UFFDIO_REGISTER, &reg) ? -errno : 0;
+}
+
+int bench_uffd_region_faults(struct bench_uffd_region *r)
+{
+	struct bench_signal_saved saved;
+	int ret;
+
+	ret = bench_signal_swap(SIGBUS, continue_page, &saved);
+	if (ret)
+		return ret;
+	fault_region = r;
+	madvise(r->region, r->pages * BENCH_PAGE, MADV_DONTNEED);
+	for (unsigned int i = 0; i < r->pages; i++)
+		(void)*(volatile uint64_t *)(r->region + i * BENCH_PAGE);
+	bench_signal_restore(&saved);
+	return 0;
+}
+
+void bench_uffd_region_teardown(struct bench_uffd_region *r)
+{
+	if (r->region != MAP_FAILED)
+		munmap(r->region, r->pages * BENCH_PAGE);
+	if (r->memfd >= 0)
+		close(r->memfd);
+	if (r->uffd >= 0)
+		close(r->uffd);
+	r->region = MAP_FAILED;
+	r->memfd = r->uffd = -1;
+}
