@@ -324,6 +324,105 @@ static void test_eaug_failure_is_sigbus(void **state)
 	assert_int_equal(s2_eaccept(encl, 0, page, S2_REG | S2_R | S2_W | S2_PENDING), 0);
 }
 
+/* --- SGX2 pages and the reclaimer ---------------------------------------------------------- */
+
+/* Evicts [addr, addr + n pages) through the reclaimer's own path; returns how many went. */
+static unsigned int evict(uint64_t addr, unsigned int n)
+{
+	struct sgx_encl *kencl = sgx_encl_from_fd(encl->fd);
+	unsigned int evicted;
+
+	assert_false(IS_ERR(kencl));
+	evicted = sgx_encl_reclaim_range(kencl, addr, addr + n * S2_PAGE);
+	sgx_encl_put(kencl);
+	return evicted;
+}
+
+/*
+ * EAUG pages are reclaimable like any other, in every SGX2 state: EWB keeps PENDING, MODIFIED and
+ * PR in the PCMD and ELDU gives them back, so the enclave's pending EACCEPTs still complete after
+ * a round trip through the backing store (the reload is an ELDU, never a second EAUG).
+ */
+static void test_sgx2_states_survive_eviction(void **state)
+{
+	uint64_t p = fresh_pages(3), before;
+	struct sgx_enclave_restrict_permissions rp;
+	struct sgx_enclave_remove_pages rm;
+	struct s2_exception ex;
+
+	/* p: PENDING (a read EAUGed it); p+1: accepted, written, restricted to R (PR); p+2: TRIM. */
+	assert_int_equal(s2_access(encl, 0, TE_FAULT_READ, p).error_code, 0x8005);
+	assert_int_equal(s2_eaccept(encl, 0, p + S2_PAGE, S2_REG | S2_R | S2_W | S2_PENDING), 0);
+	s2_write(encl, 0, p + S2_PAGE + 16, 0x1111);
+	assert_int_equal(s2_restrict(encl, p + S2_PAGE - encl->base, S2_PAGE, S2_R, &rp), 0);
+	assert_int_equal(s2_eaccept(encl, 0, p + 2 * S2_PAGE, S2_REG | S2_R | S2_W | S2_PENDING),
+			 0);
+	s2_write(encl, 0, p + 2 * S2_PAGE, 0x2222);
+	assert_int_equal(
+		s2_modt(encl, p + 2 * S2_PAGE - encl->base, S2_PAGE, SGX_PAGE_TYPE_TRIM, NULL), 0);
+	assert_int_equal(s2_epcm(encl, p).state, S2_PENDING);
+	assert_int_equal(s2_epcm(encl, p + S2_PAGE).state, S2_PR);
+	assert_int_equal(s2_epcm(encl, p + 2 * S2_PAGE).state, S2_MODIFIED);
+
+	assert_int_equal(evict(p, 3), 3);
+	for (unsigned int i = 0; i < 3; i++)
+		assert_false(s2_epcm(encl, p + i * S2_PAGE).valid);
+	s2_check_platform();
+	before = eaug_count();
+
+	/* Each EACCEPT faults on its evicted operand, ELDU brings the page back, EACCEPT completes. */
+	assert_int_equal(s2_eaccept(encl, 1, p, S2_REG | S2_R | S2_W | S2_PENDING), 0);
+	assert_int_equal(s2_read(encl, 1, p), 0);
+	assert_int_equal(s2_eaccept(encl, 1, p + S2_PAGE, S2_REG | S2_R | S2_PR), 0);
+	assert_int_equal(s2_read(encl, 1, p + S2_PAGE + 16), 0x1111);
+	ex = s2_access(encl, 0, TE_FAULT_WRITE, p + S2_PAGE);
+	assert_int_equal(ex.error_code, 0x8007);
+	assert_int_equal(s2_eaccept(encl, 1, p + 2 * S2_PAGE, S2_TRIM | S2_MODIFIED), 0);
+	assert_int_equal(eaug_count(), before);
+
+	/* An accepted TRIM page goes out and comes back one, and can then be removed. */
+	assert_int_equal(evict(p + 2 * S2_PAGE, 1), 1);
+	assert_int_equal(s2_remove(encl, p + 2 * S2_PAGE - encl->base, S2_PAGE, &rm), 0);
+	assert_int_equal(rm.count, S2_PAGE);
+	assert_false(s2_kernel_page(encl, p + 2 * S2_PAGE, NULL, NULL));
+	s2_check_platform();
+}
+
+/*
+ * EAUG needs the SECS: once every child page has been evicted the SECS goes too, and the fault
+ * handler's EAUG path reloads it (ELDU) before adding the page.
+ */
+static void test_eaug_reloads_evicted_secs(void **state)
+{
+	uint64_t page = fresh_pages(1), before = eaug_count();
+	struct sgx_encl *kencl = sgx_encl_from_fd(encl->fd);
+	struct sgx_fault_answer answer;
+	bool secs_resident;
+
+	assert_false(IS_ERR(kencl));
+	sgx_encl_reclaim_range(kencl, encl->base, encl->base + encl->size);
+	sgx_encl_lock(kencl);
+	secs_resident = kencl->secs.epc_page != NULL;
+	sgx_encl_unlock(kencl);
+	assert_false(secs_resident);
+
+	assert_int_equal(sgx_vma_fault(kencl, page, SGX_VM_READ | SGX_VM_WRITE, &answer),
+			 SGX_FAULT_MAPPED);
+	assert_int_equal(eaug_count() - before, 1);
+	sgx_encl_lock(kencl);
+	secs_resident = kencl->secs.epc_page != NULL;
+	sgx_encl_unlock(kencl);
+	assert_true(secs_resident);
+	assert_int_equal(s2_epcm(encl, page).state, S2_PENDING);
+	sgx_encl_put(kencl);
+	s2_check_platform();
+
+	/* The enclave comes back page by page (TCS, code, stack) and accepts the page. */
+	assert_int_equal(s2_eaccept(encl, 0, page, S2_REG | S2_R | S2_W | S2_PENDING), 0);
+	s2_write(encl, 0, page, 0x3333);
+	assert_int_equal(s2_read(encl, 1, page), 0x3333);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +434,8 @@ int main(void)
 		cmocka_unit_test(test_emodpe_and_exec),
 		cmocka_unit_test(test_fault_before_init_is_sigbus),
 		cmocka_unit_test(test_eaug_failure_is_sigbus),
+		cmocka_unit_test(test_sgx2_states_survive_eviction),
+		cmocka_unit_test(test_eaug_reloads_evicted_secs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
