@@ -281,16 +281,23 @@ static int enter_enclave(struct sgx_tlp *tlp, const struct entry *e, const struc
 {
 	sgx_cpu_pause(tlp->cpu, SGX_LEAF_CLASS_ENCLU, leaf,
 		      sgx_frame_paddr(tlp->cpu, e->tcs_index));
+	/*
+	 * Other threads look at enclave_mode and base (the runtime's IPI scan, which must reach
+	 * every LP that an ETRACK counted). Published before this LP is counted in the tracking:
+	 * whoever sees the count (under the tracking lock) then sees the LP as inside too. Seen
+	 * inside a little early is harmless: the IPI waits while this thread's handler runs, and
+	 * the scan stops waiting for a thread that turns out not to be inside.
+	 */
+	__atomic_store_n(&tlp->base, e->secs->base, __ATOMIC_RELAXED);
+	__atomic_store_n(&tlp->enclave_mode, true, __ATOMIC_RELEASE);
 	sgx_track_enter(e->hidden, tlp);
 	if (__atomic_load_n(&e->hidden->removing, __ATOMIC_SEQ_CST)) {
 		sgx_track_exit(e->hidden, tlp);
+		__atomic_store_n(&tlp->enclave_mode, false, __ATOMIC_RELEASE);
 		return enclu_gp(fault);
 	}
 
 	tlp->secs = e->secs_pa;
-	/* Other threads look at enclave_mode and base (the runtime's IPI scan): publish them. */
-	__atomic_store_n(&tlp->base, e->secs->base, __ATOMIC_RELAXED);
-	__atomic_store_n(&tlp->enclave_mode, true, __ATOMIC_RELEASE);
 	tlp->size = e->secs->size;
 	tlp->tcs_la = e->tcs_la;
 	tlp->tcs_pa = sgx_frame_paddr(tlp->cpu, e->tcs_index);

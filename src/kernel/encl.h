@@ -236,8 +236,10 @@ int sgx_encl_etrack(struct sgx_encl *encl);
  * tracking started by an ETRACK can complete. Used by the reclaimer's EWB ladder and the SGX2
  * ETRACK flow. No enclave lock may be held (the runtime waits for the threads, and one may be
  * waiting for the enclave lock in the fault path). Counted in the reclaimer's statistics.
+ * 0, or -ETIMEDOUT if some thread inside did not leave within the runtime's bound (stopped,
+ * traced, or not scheduled in time on a loaded machine).
  */
-void sgx_encl_kick(struct sgx_encl *encl);
+int sgx_encl_kick(struct sgx_encl *encl);
 
 /*
  * Evicts the resident child pages of encl in [start, end) now, accessed or not, through the

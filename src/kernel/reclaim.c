@@ -464,17 +464,20 @@ static void sgx_reclaim_ewb(struct sgx_reclaim_item *item, struct sgx_reclaim_ct
 	sgx_reclaim_written(item, ret, va_page, va_offset);
 }
 
-void sgx_encl_kick(struct sgx_encl *encl)
+int sgx_encl_kick(struct sgx_encl *encl)
 {
 	struct sgx_platform *platform = encl->platform;
 	const struct sgx_mm_ops *ops = __atomic_load_n(&platform->mm_ops, __ATOMIC_ACQUIRE);
+	int ret;
 
 	sgx_lockdep_assert_not_held(SGX_LOCK_ENCL);
 	if (!ops || !ops->kick)
-		return; /* no runtime, so nobody can be inside */
+		return 0; /* no runtime, so nobody can be inside */
 	sgx_stat_add(&platform->reclaimer.stats.kicks, 1);
-	if (ops->kick(platform->mm_priv, encl) == -ETIMEDOUT)
+	ret = ops->kick(platform->mm_priv, encl);
+	if (ret == -ETIMEDOUT)
 		sgx_stat_add(&platform->reclaimer.stats.kick_timeouts, 1);
+	return ret == -ETIMEDOUT ? ret : 0;
 }
 
 /* Step 5: the write-back of every WRITE item, the kicks, and the EWBs after the kicks. */

@@ -56,6 +56,24 @@ static int sgx_encl_etrack_locked(struct sgx_encl *encl)
 	return sgx_encl_etrack(encl);
 }
 
+/*
+ * The kernel's IPI is synchronous: on_each_cpu_mask() returns once every CPU of the enclave has
+ * taken it, so the ETRACK flow's second ETRACK, and tracking after the final IPI, cannot fail
+ * for want of an exit. The runtime's kick is bounded (a stopped thread cannot answer) and gives
+ * up after its timeout on a thread that simply was not scheduled in time on a loaded machine.
+ * Kick again while it times out, a bounded number of times: a slow thread is waited for, as the
+ * kernel would, and a stopped one costs the ioctl SGX2_KICK_TRIES timeouts, after which the
+ * flow goes on as it would after an IPI that had no effect.
+ */
+#define SGX2_KICK_TRIES 10
+
+static void sgx2_kick(struct sgx_encl *encl)
+{
+	for (unsigned int i = 0; i < SGX2_KICK_TRIES; i++)
+		if (sgx_encl_kick(encl) != -ETIMEDOUT)
+			return;
+}
+
 int sgx_enclave_etrack(struct sgx_encl *encl)
 {
 	struct sgx_platform *platform = encl->platform;
@@ -71,7 +89,7 @@ int sgx_enclave_etrack(struct sgx_encl *encl)
 		 */
 		if (sgx_platform_warn_first(platform, SGX_WARN_SGX2_ETRACK))
 			sgx_log(SGX_LOG_ERR, "ETRACK returned %d (0x%x)", ret, ret);
-		sgx_encl_kick(encl);
+		sgx2_kick(encl);
 		sgx_encl_lock(encl);
 		ret = sgx_encl_etrack_locked(encl);
 		sgx_encl_unlock(encl);
@@ -87,7 +105,7 @@ int sgx_enclave_etrack(struct sgx_encl *encl)
 	 * enclave's EACCEPT then answers SGX_NOT_TRACKED until it does, as on hardware with a CPU
 	 * that never takes the IPI. The kernel does not look at the IPI's outcome either.
 	 */
-	sgx_encl_kick(encl);
+	sgx2_kick(encl);
 	return 0;
 }
 

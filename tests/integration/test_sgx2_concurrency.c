@@ -461,7 +461,7 @@ static void test_stress_trim_remove_readd_under_pressure(void **state)
 	struct sgx_encl *k = sgx_encl_from_fd(encl->fd);
 	unsigned int page_cnt;
 	struct kfix_hog hog;
-	uint64_t slack, evicted, waits;
+	uint64_t slack, evicted, waits, kick_timeouts;
 
 	assert_false(IS_ERR(k));
 	sgx_encl_lock(k);
@@ -498,6 +498,7 @@ static void test_stress_trim_remove_readd_under_pressure(void **state)
 
 	evicted = __atomic_load_n(&platform->reclaimer.stats.evicted, __ATOMIC_RELAXED);
 	waits = __atomic_load_n(&platform->reclaimer.stats.fault_waits, __ATOMIC_RELAXED);
+	kick_timeouts = __atomic_load_n(&platform->reclaimer.stats.kick_timeouts, __ATOMIC_RELAXED);
 	stress.deadline_ns = now_ns() + stress_ms() * 1000000LL;
 	for (unsigned int i = 0; i < STRESS_USERS; i++)
 		assert_int_equal(pthread_create(&users[i], NULL, user_main, (void *)(uintptr_t)i),
@@ -511,8 +512,12 @@ static void test_stress_trim_remove_readd_under_pressure(void **state)
 	for (unsigned int i = 0; i < STRESS_USERS; i++)
 		assert_int_equal(pthread_join(users[i], NULL), 0);
 
+	kick_timeouts = __atomic_load_n(&platform->reclaimer.stats.kick_timeouts,
+					__ATOMIC_RELAXED) -
+			kick_timeouts;
 	if (stress.failed)
-		fail_msg("stress: %s", stress.why);
+		fail_msg("stress: %s (kicks that timed out: %llu)", stress.why,
+			 (unsigned long long)kick_timeouts);
 	evicted = __atomic_load_n(&platform->reclaimer.stats.evicted, __ATOMIC_RELAXED) - evicted;
 	waits = __atomic_load_n(&platform->reclaimer.stats.fault_waits, __ATOMIC_RELAXED) - waits;
 	print_message("stress: user rounds %llu/%llu, cycles %llu/%llu, EBUSY retries %llu, "
