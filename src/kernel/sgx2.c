@@ -58,25 +58,36 @@ static int sgx_encl_etrack_locked(struct sgx_encl *encl)
 
 /*
  * The kernel's IPI is synchronous: on_each_cpu_mask() returns once every CPU of the enclave has
- * taken it, so the ETRACK flow's second ETRACK, and tracking after the final IPI, cannot fail
- * for want of an exit. The runtime's kick is bounded (a stopped thread cannot answer) and gives
- * up after its timeout on a thread that simply was not scheduled in time on a loaded machine.
- * Kick again while it times out, a bounded number of times: a slow thread is waited for, as the
- * kernel would, and a stopped one costs the ioctl SGX2_KICK_TRIES timeouts, after which the
- * flow goes on as it would after an IPI that had no effect.
+ * taken it. The runtime's kick is bounded (a stopped thread cannot answer) and also gives up
+ * after its timeout on a thread that simply was not scheduled in time on a loaded machine. Kick
+ * again while it times out, a bounded number of times: a slow thread is waited for, as the
+ * kernel would; a stopped one costs SGX2_KICK_TRIES timeouts. -ETIMEDOUT if it never answered.
  */
-#define SGX2_KICK_TRIES 10
+#define SGX2_KICK_TRIES 5
 
-static void sgx2_kick(struct sgx_encl *encl)
+static int sgx2_kick(struct sgx_encl *encl)
 {
 	for (unsigned int i = 0; i < SGX2_KICK_TRIES; i++)
 		if (sgx_encl_kick(encl) != -ETIMEDOUT)
-			return;
+			return 0;
+	return -ETIMEDOUT;
 }
+
+/*
+ * The kernel runs this flow with the enclave mutex held, under which the reclaimer's ETRACKs run
+ * too: nobody can start a tracking cycle between its ETRACK, its IPI and its second ETRACK, so the
+ * second one fails only if the IPI did not reach everyone. Here the lock is dropped for the kick,
+ * and the reclaimer may start a cycle of its own meanwhile, with threads inside that entered
+ * after the kick; the second ETRACK then finds that cycle incomplete. So "ETRACK again" is tried
+ * a few times, each after another kick, as long as the kicks reach every thread: that is the
+ * kernel's atomic flow, not a different one. A kick that cannot make a thread leave ends it.
+ */
+#define SGX2_ETRACK_TRIES 8
 
 int sgx_enclave_etrack(struct sgx_encl *encl)
 {
 	struct sgx_platform *platform = encl->platform;
+	unsigned int tries;
 	int ret;
 
 	sgx_encl_lock(encl);
@@ -89,10 +100,15 @@ int sgx_enclave_etrack(struct sgx_encl *encl)
 		 */
 		if (sgx_platform_warn_first(platform, SGX_WARN_SGX2_ETRACK))
 			sgx_log(SGX_LOG_ERR, "ETRACK returned %d (0x%x)", ret, ret);
-		sgx2_kick(encl);
-		sgx_encl_lock(encl);
-		ret = sgx_encl_etrack_locked(encl);
-		sgx_encl_unlock(encl);
+		for (tries = 0; ret && tries < SGX2_ETRACK_TRIES; tries++) {
+			bool kicked = !sgx2_kick(encl);
+
+			sgx_encl_lock(encl);
+			ret = sgx_encl_etrack_locked(encl);
+			sgx_encl_unlock(encl);
+			if (!kicked)
+				break;
+		}
 		if (ret) {
 			if (sgx_platform_warn_first(platform, SGX_WARN_SGX2_ETRACK_REPEAT))
 				sgx_log(SGX_LOG_ERR, "ETRACK repeat returned %d (0x%x)", ret, ret);
