@@ -11,7 +11,13 @@
 #include <ucontext.h>
 
 #define SGX_FP_XSTATE_MAGIC1 0x46505853U
+#define SGX_FP_XSTATE_MAGIC2 0x46505845U /* after the XSAVE image, at fpstate + xstate_size */
+#define SGX_FP_XSTATE_MAGIC2_SIZE 4
 #define SGX_FXSAVE_SW_BYTES_OFFSET 464
+
+/* uc_flags of the kernel's frames: an XSAVE image is present; sigcontext's SS slot is valid. */
+#define SGX_UC_FP_XSTATE 0x1
+#define SGX_UC_SIGCONTEXT_SS 0x2
 
 struct sgx_fpx_sw_bytes {
 	uint32_t magic1;	/* SGX_FP_XSTATE_MAGIC1 if an XSAVE image follows the legacy area */

@@ -77,6 +77,11 @@ bool sgx_signal_is_trap(int sig)
 	return sig > 0 && sig < _NSIG && (trap_signal_mask() & KSIG_MASK(sig));
 }
 
+uint64_t sgx_signal_handler_mask(void)
+{
+	return ~fault_signal_mask();
+}
+
 uint64_t sgx_signal_enclave_mask(uint64_t app_mask)
 {
 	return app_mask & ~trap_signal_mask();
@@ -106,7 +111,7 @@ static void install_stub(int sig, unsigned long extra_flags)
 		 * should be (and a thread in the handler is not inside: the kick does not wait for
 		 * it). Faults must stay deliverable.
 		 */
-		.mask = ~fault_signal_mask(),
+		.mask = sgx_signal_handler_mask(),
 	};
 
 	/* Synchronous faults may nest (an enclave entered from an application's handler). */

@@ -39,6 +39,9 @@ bool sgx_signal_is_trap(int sig);
  */
 void sgx_deliver_to_app(int sig, siginfo_t *info, void *uc);
 
+/* The mask sgxemu's handlers run with: everything but the faults. */
+uint64_t sgx_signal_handler_mask(void);
+
 /* The application's view of the kernel mask bits sgxemu keeps clear inside enclaves. */
 uint64_t sgx_signal_enclave_mask(uint64_t app_mask);
 

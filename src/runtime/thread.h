@@ -62,6 +62,7 @@ struct sgx_thread {
 	/* Statistics, for `sgxemu stat` and the tests. */
 	uint64_t aex_count;
 	uint64_t enclu_count;
+	uint64_t direct_entries; /* EENTER/ERESUME by sgxemu_enter_enclave without a trap */
 };
 
 #define SGX_THREAD_OFF_HOST_FS 0

@@ -14,6 +14,7 @@
  * Built without the stack protector: its caller may have had a foreign FS base moments ago.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <linux/prctl.h>
 #include <signal.h>
 #include <string.h>
@@ -49,6 +50,18 @@ extern char __start_sgxemu_exempt[], __stop_sgxemu_exempt[];
 extern char sgxemu_vdso_enclu[], sgxemu_vdso_exception[];
 
 struct sgx_thread *sgx_trap_dispatch(struct sgx_thread *t, int sig, siginfo_t *info, void *ucv);
+struct sgx_thread *sgx_direct_enclu(struct sgx_thread *t, ucontext_t *uc, uint32_t xstate_size,
+				    uint64_t xfeatures);
+
+/* The signal frame offsets trap_entry.S writes a direct entry's frame at (glibc = kernel here). */
+_Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_R8]) == 40, "trap_entry.S UC_R8");
+_Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_RIP]) == 168, "trap_entry.S UC_RIP");
+_Static_assert(offsetof(ucontext_t, uc_mcontext.fpregs) == 224, "trap_entry.S UC_FPREGS");
+_Static_assert(sizeof(ucontext_t) <= 1024, "trap_entry.S DIRECT_UC_AREA");
+_Static_assert(REG_R8 == 0 && REG_R15 == 7 && REG_RDI == 8 && REG_RSI == 9 && REG_RBP == 10 &&
+		       REG_RBX == 11 && REG_RDX == 12 && REG_RAX == 13 && REG_RCX == 14 &&
+		       REG_RSP == 15 && REG_RIP == 16 && REG_EFL == 17,
+	       "trap_entry.S register slots");
 
 static bool is_enclu_at(uint64_t rip)
 {
@@ -306,31 +319,35 @@ static uint32_t sigbus_error_code(unsigned int access)
 	       (access == SGX_ACCESS_EXEC ? X86_PF_INSTR : 0);
 }
 
+/* How an EENTER/ERESUME from host code ended when it did not enter. */
+enum host_enclu_failure {
+	HOST_ENCLU_FAULT,  /* report fault */
+	HOST_ENCLU_SIGBUS, /* the kernel's fault path answered SIGBUS for fault.addr */
+};
+
 /*
  * Executes the ENCLU at uc's RIP from outside enclave mode, resolving non-present pages (an
  * evicted TCS or SSA page) through the kernel's fault path and retrying, as hardware re-executes
- * the faulting instruction after the kernel fixed the fault.
+ * the faulting instruction after the kernel fixed the fault. On success uc holds the enclave's
+ * entry state and the thread record is returned; on failure uc is unchanged.
  */
-static struct sgx_thread *host_enclu(struct sgx_thread *t, ucontext_t *uc)
+static struct sgx_thread *try_host_enclu(struct sgx_thread *t, ucontext_t *uc,
+					 struct sgx_fault *fault, enum host_enclu_failure *failure)
 {
 	greg_t *g = uc->uc_mcontext.gregs;
-	uint32_t leaf = (uint32_t)g[REG_RAX];
 	uint64_t app_mask = *uc_mask(uc);
-	struct sgx_fault fault = { .vector = X86_TRAP_GP };
 	struct sgx_xstate xs;
 	struct sgx_regs r;
 	struct sgx_cpu *cpu;
 
-	if (leaf != EENTER && leaf != ERESUME) {
-		/* Leaves that need enclave mode, and undefined leaves: #GP(0). */
-		report_exception(uc, X86_TRAP_GP, 0, 0, 0, 0);
-		return NULL;
-	}
+	*failure = HOST_ENCLU_FAULT;
+	*fault = (struct sgx_fault){ .vector = X86_TRAP_GP };
 	/* The TCS operand is a linear address: with nothing mapped there the page walk fails. */
 	cpu = sgx_mm_cpu_at((uint64_t)g[REG_RBX]);
 	if (!cpu) {
-		report_exception(uc, X86_TRAP_PF, X86_PF_USER, (uint64_t)g[REG_RBX] & ~0xFFFULL, 0,
-				 0);
+		*fault = (struct sgx_fault){ .vector = X86_TRAP_PF,
+					     .error_code = X86_PF_USER,
+					     .addr = (uint64_t)g[REG_RBX] & ~0xFFFULL };
 		return NULL;
 	}
 	__atomic_store_n(&t->tlp.cpu, cpu, __ATOMIC_RELAXED); /* read by the IPI scan */
@@ -338,30 +355,152 @@ static struct sgx_thread *host_enclu(struct sgx_thread *t, ucontext_t *uc)
 
 	for (int attempt = 0; attempt < ENCLU_FAULT_RETRIES; attempt++) {
 		regs_from_uc(uc, &r, t->host_fsbase, t->host_gsbase);
-		if (!sgx_enclu(&t->tlp, &r, &xs, &fault)) {
+		if (!sgx_enclu(&t->tlp, &r, &xs, fault)) {
 			regs_to_uc(&r, uc);
 			t->enclu_count++;
 			return entered_enclave(t, &r, uc, app_mask);
 		}
-		if (fault.vector != X86_TRAP_PF || (fault.error_code & (X86_PF_PROT | X86_PF_SGX)))
-			break;
+		if (fault->vector != X86_TRAP_PF ||
+		    (fault->error_code & (X86_PF_PROT | X86_PF_SGX)))
+			return NULL;
 		/* Not present: the kernel's fault path loads or maps it, then ENCLU runs again. */
-		switch (sgx_mm_fault(fault.addr, access_from_error_code(fault.error_code))) {
+		switch (sgx_mm_fault(fault->addr, access_from_error_code(fault->error_code))) {
 		case SGX_MM_FAULT_MAPPED:
 		case SGX_MM_FAULT_NO_ACCESS: /* the CPU reaches TCS/SSA pages without host PTEs */
 			continue;
 		case SGX_MM_FAULT_SIGBUS:
-			report_exception(uc, X86_TRAP_PF,
-					 sigbus_error_code(access_from_error_code(fault.error_code)),
-					 fault.addr, SIGBUS, BUS_ADRERR);
+			*failure = HOST_ENCLU_SIGBUS;
 			return NULL;
 		case SGX_MM_FAULT_NOT_OURS:
-			break;
+			return NULL;
 		}
-		break;
+		return NULL;
+	}
+	return NULL;
+}
+
+/* The ENCLU at uc's RIP, executed by host code (it trapped): EENTER or ERESUME, else #GP. */
+static struct sgx_thread *host_enclu(struct sgx_thread *t, ucontext_t *uc)
+{
+	uint32_t leaf = (uint32_t)uc->uc_mcontext.gregs[REG_RAX];
+	enum host_enclu_failure failure;
+	struct sgx_fault fault;
+	struct sgx_thread *entered;
+
+	if (leaf != EENTER && leaf != ERESUME) {
+		/* Leaves that need enclave mode, and undefined leaves: #GP(0). */
+		report_exception(uc, X86_TRAP_GP, 0, 0, 0, 0);
+		return NULL;
+	}
+	entered = try_host_enclu(t, uc, &fault, &failure);
+	if (entered)
+		return entered;
+	if (failure == HOST_ENCLU_SIGBUS) {
+		report_exception(uc, X86_TRAP_PF,
+				 sigbus_error_code(access_from_error_code(fault.error_code)),
+				 fault.addr, SIGBUS, BUS_ADRERR);
+		return NULL;
 	}
 	report_exception(uc, fault.vector, fault.error_code, fault.addr, 0, 0);
 	return NULL;
+}
+
+/* --- EENTER/ERESUME from sgxemu_enter_enclave without a trap ------------------------------ */
+
+/*
+ * The XSAVE image the kernel writes in this process's signal frames, learned from the first one
+ * sgxemu sees: its size in the high half, its components (all below bit 32) in the low half, 0
+ * until then. trap_entry.S reads it to lay out the frame of a direct entry.
+ */
+__attribute__((visibility("hidden"))) uint64_t sgx_direct_xstate;
+
+static void learn_xstate_layout(const ucontext_t *uc)
+{
+	const struct sgx_fpx_sw_bytes *sw = sgx_uc_fp_sw_bytes(uc);
+	uint64_t layout;
+
+	if (!sw || sw->magic1 != SGX_FP_XSTATE_MAGIC1 || sw->xfeatures >> 32)
+		return;
+	layout = (uint64_t)sw->xstate_size << 32 | sw->xfeatures;
+	if (__atomic_load_n(&sgx_direct_xstate, __ATOMIC_RELAXED) != layout)
+		__atomic_store_n(&sgx_direct_xstate, layout, __ATOMIC_RELAXED);
+}
+
+/* The parts of a signal frame rt_sigreturn reads that a trap would have filled in. */
+static void complete_direct_frame(const struct sgx_thread *t, ucontext_t *uc, uint32_t xstate_size,
+				  uint64_t xfeatures)
+{
+	struct sgx_fpx_sw_bytes *sw =
+		(struct sgx_fpx_sw_bytes *)((uint8_t *)uc->uc_mcontext.fpregs +
+					    SGX_FXSAVE_SW_BYTES_OFFSET);
+	uint16_t cs, ss;
+
+	asm("mov %%cs, %0" : "=r"(cs));
+	asm("mov %%ss, %0" : "=r"(ss));
+	uc->uc_flags = SGX_UC_FP_XSTATE | SGX_UC_SIGCONTEXT_SS;
+	uc->uc_link = NULL;
+	/*
+	 * rt_sigreturn installs uc_stack: it must be the alternate stack in place, sgxemu's, or the
+	 * application's where sgxemu shares it (a thread that first entered on it, sanitizers').
+	 */
+	if (t->altstack) {
+		sgx_signal_altstack(t, &uc->uc_stack);
+	} else {
+		syscall(SYS_sigaltstack, NULL, &uc->uc_stack);
+		uc->uc_stack.ss_flags &= ~SS_ONSTACK;
+	}
+	uc->uc_mcontext.gregs[REG_CSGSFS] = (greg_t)((uint64_t)cs | (uint64_t)ss << 48);
+	uc->uc_mcontext.gregs[REG_ERR] = 0;
+	uc->uc_mcontext.gregs[REG_TRAPNO] = 0;
+	uc->uc_mcontext.gregs[REG_OLDMASK] = 0;
+	uc->uc_mcontext.gregs[REG_CR2] = 0;
+	*sw = (struct sgx_fpx_sw_bytes){ .magic1 = SGX_FP_XSTATE_MAGIC1,
+					 .extended_size = xstate_size + SGX_FP_XSTATE_MAGIC2_SIZE,
+					 .xfeatures = xfeatures,
+					 .xstate_size = xstate_size };
+	memcpy((uint8_t *)uc->uc_mcontext.fpregs + xstate_size, &(uint32_t){ SGX_FP_XSTATE_MAGIC2 },
+	       SGX_FP_XSTATE_MAGIC2_SIZE);
+}
+
+/*
+ * Called by sgxemu_enter_enclave in place of its ENCLU trapping (docs/internals.md "Entering
+ * without a trap"): uc holds the registers at that ENCLU, as a trap's frame would, and an XSAVE
+ * image of the caller's extended state. On success the thread is in enclave mode, uc holds the
+ * enclave's entry state with the mask an entry sets, signals other than faults are blocked until
+ * trap_entry.S switches FS/GS and executes rt_sigreturn on uc. NULL means "trap instead": nothing
+ * changed, the caller's mask is back, and the ENCLU runs (and reports what failed).
+ */
+struct sgx_thread *sgx_direct_enclu(struct sgx_thread *t, ucontext_t *uc, uint32_t xstate_size,
+				    uint64_t xfeatures)
+{
+	uint64_t block = sgx_signal_handler_mask();
+	uint32_t leaf = (uint32_t)uc->uc_mcontext.gregs[REG_RAX];
+	enum host_enclu_failure failure;
+	struct sgx_thread *entered;
+	struct sgx_fault fault;
+	int saved_errno;
+
+	/*
+	 * Only a thread that entered before (its set-up runs in a trap), whose record is its own
+	 * (a tid reused by a new thread is recognised, and set up again, in the trap).
+	 */
+	if (!__atomic_load_n(&t->registered, __ATOMIC_ACQUIRE) || t->tlp.enclave_mode ||
+	    t->host_fsbase != host_thread_pointer())
+		return NULL;
+	if (leaf != EENTER && leaf != ERESUME)
+		return NULL;
+
+	saved_errno = errno;
+	/* As in sgxemu's handlers: nothing but a fault may interrupt until rt_sigreturn. */
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &block, uc_mask(uc), sizeof(uint64_t));
+	complete_direct_frame(t, uc, xstate_size, xfeatures);
+	entered = try_host_enclu(t, uc, &fault, &failure);
+	if (entered)
+		t->direct_entries++;
+	else
+		syscall(SYS_rt_sigprocmask, SIG_SETMASK, uc_mask(uc), NULL, sizeof(uint64_t));
+	errno = saved_errno;
+	return entered;
 }
 
 /* After an AEX, re-enter with the ERESUME at the AEP, as the AEP's ENCLU would. */
@@ -577,6 +716,8 @@ struct sgx_thread *sgx_trap_dispatch(struct sgx_thread *t, int sig, siginfo_t *i
 	greg_t *g = uc->uc_mcontext.gregs;
 	int saved_errno = errno;
 	struct sgx_thread *ret = NULL;
+
+	learn_xstate_layout(uc);
 
 	if (t && t->registered && t->tlp.enclave_mode) {
 		ret = enclave_event(t, sig, info, uc);

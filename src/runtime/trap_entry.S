@@ -44,6 +44,29 @@
 
 #define ENCLU .byte 0x0f, 0x01, 0xd7
 
+/* ucontext_t (the kernel's frame layout; asserted in trap.c) */
+#define DIRECT_UC_AREA 1024
+#define UC_R8 40
+#define UC_R9 48
+#define UC_R10 56
+#define UC_R11 64
+#define UC_R12 72
+#define UC_R13 80
+#define UC_R14 88
+#define UC_R15 96
+#define UC_RDI 104
+#define UC_RSI 112
+#define UC_RBP 120
+#define UC_RBX 128
+#define UC_RDX 136
+#define UC_RAX 144
+#define UC_RCX 152
+#define UC_RSP 160
+#define UC_RIP 168
+#define UC_EFL 176
+#define UC_FPREGS 224
+#define XSAVE_HEADER 512
+
 	.section sgxemu_exempt, "ax", @progbits
 	.p2align 12
 
@@ -231,6 +254,10 @@ sgxemu_enter_enclave:
 	mov %ecx, %eax
 	lea sgxemu_vdso_enclu(%rip), %rcx
 
+	/* Enter without trapping once the runtime knows this process's signal frame layout. */
+	cmpq $0, sgx_direct_xstate(%rip)
+	jne .Ldirect_entry
+
 	.globl sgxemu_vdso_enclu
 	.hidden sgxemu_vdso_enclu
 sgxemu_vdso_enclu:
@@ -287,6 +314,126 @@ sgxemu_vdso_exception:
 	jle .Lout
 	mov %eax, %ecx
 	jmp .Lenter_enclave
+
+/*
+ * EENTER/ERESUME without a trap (docs/internals.md "Entering without a trap"). The ENCLU above
+ * would cost a whole signal delivery only to have sgx_signal_stub emulate the leaf and rt_sigreturn
+ * into the enclave. Here the frame that delivery would have written is built in place: the
+ * registers as they are at the ENCLU (RIP = the ENCLU, so the AEP and the EEXIT target are the
+ * usual ones), an XSAVE image of the caller's extended state, then sgx_direct_enclu() does what
+ * the trap would have done, and rt_sigreturn enters the enclave with the enclave's mask, registers
+ * and extended state at once. When sgx_direct_enclu() declines (a thread's first entry, a failing
+ * leaf, a dispatch-mode program), everything is put back and the ENCLU runs and traps as before.
+ * Every register is in the frame, so any may be used from here on.
+ */
+.Ldirect_entry:
+	pushfq
+	sub $DIRECT_UC_AREA, %rsp
+	mov %r8, UC_R8(%rsp)
+	mov %r9, UC_R9(%rsp)
+	mov %r10, UC_R10(%rsp)
+	mov %r11, UC_R11(%rsp)
+	mov %r12, UC_R12(%rsp)
+	mov %r13, UC_R13(%rsp)
+	mov %r14, UC_R14(%rsp)
+	mov %r15, UC_R15(%rsp)
+	mov %rdi, UC_RDI(%rsp)
+	mov %rsi, UC_RSI(%rsp)
+	mov %rbp, UC_RBP(%rsp)
+	mov %rbx, UC_RBX(%rsp)
+	mov %rdx, UC_RDX(%rsp)
+	mov %rax, UC_RAX(%rsp)
+	mov %rcx, UC_RCX(%rsp)
+	mov DIRECT_UC_AREA(%rsp), %r8
+	mov %r8, UC_EFL(%rsp)
+	lea (DIRECT_UC_AREA + 8)(%rsp), %r8
+	mov %r8, UC_RSP(%rsp)
+	lea sgxemu_vdso_enclu(%rip), %r8
+	mov %r8, UC_RIP(%rsp)
+	mov %rsp, %r12
+
+	/* R14 = the XSAVE image's size, R15 = its components: one read, one layout. */
+	mov sgx_direct_xstate(%rip), %r15
+	mov %r15, %r14
+	shr $32, %r14
+	mov %r15d, %r15d
+	/* The image (64-byte aligned) and the 4-byte magic after it, below the frame. */
+	lea (4 + 63)(%r14), %rax
+	sub %rax, %rsp
+	and $-64, %rsp
+	mov %rsp, %r13
+	/* XSAVE writes only XSTATE_BV of the header; XRSTOR wants the rest zero. */
+	xor %eax, %eax
+	.irp off, 0, 8, 16, 24, 32, 40, 48, 56
+	mov %rax, (XSAVE_HEADER + \off)(%r13)
+	.endr
+	mov %r15d, %eax
+	xor %edx, %edx
+	xsave64 (%r13)
+	mov %r13, UC_FPREGS(%r12)
+
+	/*
+	 * This thread's record, from here: these system calls are in the exempt range. A program
+	 * of the dispatch mode (a guest) calls in with its own FS base and its system calls
+	 * blocked, where no C may run: its entries trap, and the stub takes care of both.
+	 */
+	mov $SYS_gettid, %eax
+	syscall
+	mov %eax, %edi
+	call sgx_thread_find@PLT
+	test %rax, %rax
+	jz .Ldirect_declined
+	cmpb $0, T_GUEST(%rax)
+	jne .Ldirect_declined
+
+	/* struct sgx_thread *sgx_direct_enclu(t, uc, xstate_size, xfeatures) */
+	mov %rax, %rdi
+	mov %r12, %rsi
+	mov %r14d, %edx
+	mov %r15, %rcx
+	call sgx_direct_enclu@PLT
+	test %rax, %rax
+	jz .Ldirect_declined
+
+	/* In enclave mode, signals blocked: the enclave's FS/GS, then the frame's state at once. */
+	mov %rax, %r15
+	mov $ARCH_SET_FS, %edi
+	mov T_ENCL_FS(%r15), %rsi
+	call sgx_set_segment_base
+	mov $ARCH_SET_GS, %edi
+	mov T_ENCL_GS(%r15), %rsi
+	call sgx_set_segment_base
+	movb $1, T_FS_SWAPPED(%r15)
+	movb $1, T_SUD_SELECTOR(%r15)
+	mov %r12, %rsp
+	mov $SYS_rt_sigreturn, %eax
+	syscall
+	ud2
+
+.Ldirect_declined:
+	/* C may have used vector registers: the caller's state goes back, then the ENCLU traps. */
+	mov %r15d, %eax
+	xor %edx, %edx
+	xrstor64 (%r13)
+	mov %r12, %rsp
+	mov UC_R8(%rsp), %r8
+	mov UC_R9(%rsp), %r9
+	mov UC_R10(%rsp), %r10
+	mov UC_R11(%rsp), %r11
+	mov UC_R12(%rsp), %r12
+	mov UC_R13(%rsp), %r13
+	mov UC_R14(%rsp), %r14
+	mov UC_R15(%rsp), %r15
+	mov UC_RDI(%rsp), %rdi
+	mov UC_RSI(%rsp), %rsi
+	mov UC_RBP(%rsp), %rbp
+	mov UC_RBX(%rsp), %rbx
+	mov UC_RDX(%rsp), %rdx
+	mov UC_RCX(%rsp), %rcx
+	mov UC_RAX(%rsp), %rax
+	add $DIRECT_UC_AREA, %rsp
+	popfq
+	jmp sgxemu_vdso_enclu
 	.cfi_endproc
 	.size sgxemu_enter_enclave, . - sgxemu_enter_enclave
 

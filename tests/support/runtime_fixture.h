@@ -51,6 +51,29 @@ int rfix_vdso_call(unsigned long rdi, unsigned long rsi, unsigned long rdx, unsi
 #define rfix_enter_enclave(rdi, rsi, rdx, function, r8, r9, run) \
 	rfix_vdso_call(rdi, rsi, rdx, function, r8, r9, run, sgxemu_enter_enclave)
 
+/*
+ * A vDSO-contract call with known extended state around it (vector_call.S): YMM2-YMM5 and MXCSR
+ * are loaded from the _in fields right before the call and stored to the _out fields right after.
+ * Needs AVX.
+ */
+struct rfix_vector_call {
+	uint64_t rdi, rsi;
+	uint32_t function, pad0;
+	struct sgx_enclave_run *run;
+	vdso_sgx_enter_enclave_t fn;
+	int32_t ret;
+	uint32_t mxcsr_in, mxcsr_out;
+	uint8_t pad1[12];
+	uint8_t ymm_in[4][32];
+	uint8_t ymm_out[4][32];
+};
+_Static_assert(__builtin_offsetof(struct rfix_vector_call, run) == 24, "vector_call.S");
+_Static_assert(__builtin_offsetof(struct rfix_vector_call, ret) == 40, "vector_call.S");
+_Static_assert(__builtin_offsetof(struct rfix_vector_call, mxcsr_out) == 48, "vector_call.S");
+_Static_assert(__builtin_offsetof(struct rfix_vector_call, ymm_in) == 64, "vector_call.S");
+_Static_assert(__builtin_offsetof(struct rfix_vector_call, ymm_out) == 192, "vector_call.S");
+void rfix_vdso_call_vectors(struct rfix_vector_call *c);
+
 /* The same with a caller-prepared run struct (user_handler, exception fields); the vDSO's return. */
 int rfix_enter(struct sgxemu_enclave *e, unsigned int op, struct te_args *args,
 	       struct sgx_enclave_run *run);
