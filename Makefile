@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure
 
-.PHONY: all setup configure build test demo test-asan test-tsan fuzz bench clean format
+.PHONY: all setup configure build test demo test-asan test-tsan fuzz bench soak large clean format
 
 all: build
 
@@ -43,6 +43,16 @@ fuzz:
 		-DSGXEMU_WERROR=OFF
 	cmake --build build-fuzz --target fuzzers -j $(JOBS)
 	bash scripts/fuzz.sh build-fuzz $(FUZZ_TIME)
+
+# Long runs, not in CI (README, "Long tests"). The soak: threads inside one enclave page through a
+# heap four times a 1 MiB EPC until SOAK_EVICTIONS pages have been evicted, verifying every page.
+SOAK_EVICTIONS ?= 1000000
+soak: build
+	SGXEMU_SOAK_EVICTIONS=$(SOAK_EVICTIONS) $(BUILD)/tests/test_reclaim_concurrency
+
+# The large test: a 64 GiB ELRANGE enclave touching 8 GiB with a 2 GiB EPC (SGXEMU_LARGE_* scale it).
+large: build
+	SGXEMU_LARGE=1 $(BUILD)/tests/test_reclaim_large
 
 demo: build
 	@bash scripts/demo.sh $(BUILD)

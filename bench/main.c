@@ -8,7 +8,7 @@
 
 #define BENCH_FIGURES(X) \
 	X(measure_mb_s) X(ewb_eldu_pages_s) X(build_mb_s) X(ecall_roundtrip_ns) X(aex_eresume_ns) \
-	X(eaug_accept_ns)
+	X(eaug_accept_ns) X(paging_pages_s) X(paging_scaling)
 
 #define DECLARE(name) extern const struct bench_figure bench_##name;
 BENCH_FIGURES(DECLARE)

@@ -12,8 +12,8 @@
  *   - a thread stopped inside one enclave (a tracer's stop: it cannot take the forced AEX) does
  *     not stall reclaim for another enclave, and its own enclave resumes when it does.
  *
- * SGXEMU_SOAK_EVICTIONS=N makes the first test loop until N pages have been evicted (the soak
- * target of the README: `make soak`).
+ * SGXEMU_SOAK_EVICTIONS=N runs only the first test, looping until N pages have been evicted (the
+ * soak target of the README: `make soak`).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +31,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kernel/encl.h"
@@ -143,20 +144,57 @@ static void join(struct worker *w)
 
 /* --- one enclave, several threads, four times the EPC ---------------------------------------- */
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/*
+ * One write pass of `pressure` over its heap (twice the EPC) while the enclave of encl is idle:
+ * ksgxd evicts in LRU order, so every page of the idle enclave goes, and its SECS after its last
+ * child. Passes until it has (a few at most).
+ */
+static void push_out(struct sgx_platform *p, struct sgxemu_enclave *pressure, struct sgx_encl *encl)
+{
+	for (unsigned int pass = 0; pass < 8 && encl->secs.epc_page; pass++) {
+		struct te_args args;
+
+		memset(&args, 0, sizeof(args));
+		args.u.touch.seed = pass;
+		args.u.touch.mode = TE_TOUCH_WRITE;
+		assert_int_equal(rfix_call(pressure, 0, TE_OP_TOUCH, &args), TE_OK);
+	}
+	assert_null(encl->secs.epc_page);
+	assert_int_equal(encl->secs_child_cnt, 0);
+}
+
 #define THREADS 4
 
 static void threads_share_an_oversubscribed_heap(void **state)
 {
 	struct sgx_platform *p = boot(EPC);
 	struct sgxemu_enclave *e = load(4 * EPC_SIZE, THREADS);
+	/* Pages through the EPC while e is idle, so that e goes out entirely, its SECS last. */
+	struct sgxemu_enclave *pressure = load(2 * EPC_SIZE, 1);
+	struct sgx_encl *encl = encl_of(e);
 	const char *soak = getenv("SGXEMU_SOAK_EVICTIONS");
 	uint64_t target = soak ? strtoull(soak, NULL, 0) : 0;
 	uint64_t quarter = e->heap_size / 4096 / THREADS;
+	uint64_t secs_loaded, mismatches = 0, pages = 0;
 	struct worker w[THREADS];
 	struct sgx_platform_stats s;
 	unsigned int round = 0;
+	double t0 = now();
 
 	do {
+		/* Every 16th round starts with e's SECS in the backing store: EENTER brings it back. */
+		if (!(round % 16))
+			push_out(p, pressure, encl);
+		s = stats(p);
+		secs_loaded = s.reclaim.secs_loaded;
 		for (unsigned int i = 0; i < THREADS; i++) {
 			w[i] = (struct worker){
 				.e = e,
@@ -171,14 +209,25 @@ static void threads_share_an_oversubscribed_heap(void **state)
 		for (unsigned int i = 0; i < THREADS; i++) {
 			join(&w[i]);
 			assert_int_equal(w[i].pages, 3 * quarter);
+			mismatches += w[i].mismatches;
+			pages += w[i].pages;
 		}
 		s = stats(p);
-		if (target && !(++round % 16))
-			fprintf(stderr, "soak: %llu evictions, %llu loads, %llu kicks\n",
+		if (!((round++) % 16))
+			assert_true(s.reclaim.secs_loaded > secs_loaded);
+		if (target && !(round % 16))
+			fprintf(stderr,
+				"soak: %llu evictions, %llu loads, %llu kicks, %llu SECS out, "
+				"%llu pages verified, %llu mismatches, %.0f s\n",
 				(unsigned long long)s.reclaim.evicted,
 				(unsigned long long)s.reclaim.loaded,
-				(unsigned long long)s.reclaim.kicks);
+				(unsigned long long)s.reclaim.kicks,
+				(unsigned long long)s.reclaim.secs_evicted,
+				(unsigned long long)pages, (unsigned long long)mismatches,
+				now() - t0);
 	} while (s.reclaim.evicted < target);
+	assert_int_equal(mismatches, 0);
+	assert_true(s.reclaim.secs_evicted >= 1 && s.reclaim.secs_loaded >= 1);
 
 	/* Every page went out and came back at least once per pass. */
 	assert_true(s.reclaim.evicted >= 2 * e->heap_size / 4096);
@@ -189,9 +238,18 @@ static void threads_share_an_oversubscribed_heap(void **state)
 	assert_int_equal(s.reclaim.kick_timeouts, 0);
 	assert_int_equal(s.reclaim.ewb_lost, 0);
 	assert_int_equal(s.reclaim.eldu_failures, 0);
-	if (target)
+	if (target) {
+		fprintf(stderr,
+			"soak done: %llu evictions, %llu loads, %llu SECS out/%llu in, "
+			"%llu pages verified, %llu mismatches, %.1f s\n",
+			(unsigned long long)s.reclaim.evicted, (unsigned long long)s.reclaim.loaded,
+			(unsigned long long)s.reclaim.secs_evicted,
+			(unsigned long long)s.reclaim.secs_loaded, (unsigned long long)pages,
+			(unsigned long long)mismatches, now() - t0);
 		sgx_platform_print_stats(p, stderr);
+	}
 	check(p);
+	rfix_unload(pressure);
 	rfix_unload(e);
 	check(p);
 	s = stats(p);
@@ -496,8 +554,9 @@ static void stopped_thread_does_not_stall_reclaim(void **state)
 
 	/* Another enclave pages through four times the EPC: it must not wait for the stopped one. */
 	b = load(4 * EPC_SIZE, 1);
-	w = (struct worker){ .e = b, .addr = b->heap, .npages = b->heap_size / 4096, .seed = 3,
-			     .rounds = 1 };
+	w = (struct worker){
+		.e = b, .addr = b->heap, .npages = b->heap_size / 4096, .seed = 3, .rounds = 1
+	};
 	start(&w);
 	join(&w);
 	st = stats(p);
