@@ -138,6 +138,27 @@ int sgx_encl_lookup_backing(struct sgx_encl *encl, uint64_t page_index, struct s
 	return 0;
 }
 
+int sgx_backing_write_contents(struct sgx_encl *encl, const struct sgx_backing *b,
+			       const void *page)
+{
+	ssize_t n = pwrite(encl->backing.fd, page, SGX_PAGE_SIZE,
+			   (off_t)(b->page_index << SGX_PAGE_SHIFT));
+
+	if (n == SGX_PAGE_SIZE)
+		return 0;
+	return n < 0 ? -errno : -EIO;
+}
+
+int sgx_backing_read_contents(struct sgx_encl *encl, const struct sgx_backing *b, void *page)
+{
+	ssize_t n = pread(encl->backing.fd, page, SGX_PAGE_SIZE,
+			  (off_t)(b->page_index << SGX_PAGE_SHIFT));
+
+	if (n == SGX_PAGE_SIZE)
+		return 0;
+	return n < 0 ? -errno : -EIO;
+}
+
 /* shmem_truncate_range() of one page. Reading the hole back would allocate it again: don't. */
 static bool sgx_backing_truncate(struct sgx_encl *encl, uint64_t offset)
 {

@@ -13,8 +13,13 @@
  * unlinked file in that directory instead, so that very large enclaves page to disk rather than
  * to memory. It is created when the enclave's first page is evicted (the kernel creates its
  * shmem file at ECREATE; an fd per enclave is a resource worth not spending) and it goes with the
- * enclave. The file is mapped once, so that EWB and ELDU are given addresses, as the kernel gives
- * them kmap()s of the shmem pages.
+ * enclave. PCMDs are read and written through a shared mapping of the file, as the kernel uses
+ * kmap()s of the shmem pages; the contents pages are not: EWB writes into a buffer that is then
+ * pwrite()n to the store, and ELDU reads from a buffer pread() from it. A contents page is
+ * truncated at every reload, and truncating a page this process has mapped (a PTE, touched by
+ * EWB or ELDU) costs a TLB shootdown of every CPU running the process, tens of microseconds on a
+ * VM, more than the rest of the reload; a page that was only ever pread/pwritten has no PTE. The
+ * mapping of the contents stays for tests and debuggers (`contents` below).
  *
  * Every page is allocated (fallocate) before EWB writes it, as the kernel pins its backing pages
  * first: an EWB whose output cannot be stored would lose the page, so a store that is full makes
@@ -42,7 +47,7 @@ struct sgx_backing_store {
 /* One page's place in the store, the kernel's struct sgx_backing. */
 struct sgx_backing {
 	uint64_t page_index;
-	uint8_t *contents;    /* 4 KiB */
+	uint8_t *contents;    /* 4 KiB, in the mapping (not used by EWB/ELDU, see above) */
 	struct sgx_pcmd *pcmd; /* 128 bytes inside the PCMD page */
 	uint64_t pcmd_page;   /* file offset of the PCMD page */
 };
@@ -64,6 +69,12 @@ int sgx_encl_lookup_backing(struct sgx_encl *encl, uint64_t page_index, struct s
  * write a PCMD into it (a page sharing it is BEING_RECLAIMED). Enclave lock held.
  */
 void sgx_encl_release_backing(struct sgx_encl *encl, struct sgx_backing *b);
+/*
+ * The contents page of b, in and out of the store (page: 4 KiB). 0, or -errno. Enclave lock held.
+ */
+int sgx_backing_write_contents(struct sgx_encl *encl, const struct sgx_backing *b,
+			       const void *page);
+int sgx_backing_read_contents(struct sgx_encl *encl, const struct sgx_backing *b, void *page);
 /* The enclave goes: the store with it. */
 void sgx_encl_backing_free(struct sgx_encl *encl);
 

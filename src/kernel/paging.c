@@ -5,6 +5,7 @@
  * out, and when, is reclaim.c's business; these run under the enclave lock.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "cpu/encls.h"
@@ -49,20 +50,31 @@ int __sgx_encl_ewb(struct sgx_encl *encl, struct sgx_epc_page *epc_page,
 		   unsigned int va_offset)
 {
 	struct sgx_platform *platform = encl->platform;
+	/* The blob goes to the store with pwrite, never through its mapping (backing.h). */
+	uint8_t blob[SGX_PAGE_SIZE] __attribute__((aligned(SGX_PAGE_SIZE)));
 	struct sgx_pageinfo pginfo __attribute__((aligned(32))) = {
 		.addr = 0,
-		.contents = (uint64_t)(uintptr_t)backing->contents,
+		.contents = (uint64_t)(uintptr_t)blob,
 		.metadata = (uint64_t)(uintptr_t)backing->pcmd,
 		.secs = 0,
 	};
 	struct sgx_lp *lp;
-	int ret;
+	int ret, err;
 
 	if (sgx_inject_hit(platform, EWB, epc_page->paddr, &ret))
 		return ret;
 	lp = sgx_get_lp(platform);
 	ret = __ewb(lp, &pginfo, epc_page->paddr, va_page->epc_page->paddr + va_offset);
 	sgx_put_lp(lp);
+	/*
+	 * The page is out of the EPC now, whatever happens to its blob. The space was allocated
+	 * before EWB, so only an I/O error can refuse it; then the page is lost as if the store
+	 * had been tampered with: its ELDU fails the MAC and the access gets SIGBUS.
+	 */
+	if (!ret && (err = sgx_backing_write_contents(encl, backing, blob)) &&
+	    sgx_platform_warn_first(platform, SGX_WARN_BACKING))
+		pr_warn("cannot write the backing store of enclave %llu: %s",
+			(unsigned long long)encl->id, strerror(-err));
 	return ret;
 }
 
@@ -101,6 +113,7 @@ static int __sgx_encl_eldu(struct sgx_encl_page *encl_page, struct sgx_epc_page 
 	unsigned int va_offset = encl_page->desc & SGX_ENCL_PAGE_VA_OFFSET_MASK;
 	uint64_t page_index = secs_page ? sgx_encl_page_index(encl, sgx_encl_page_addr(encl_page))
 					: sgx_encl_secs_index(encl);
+	uint8_t blob[SGX_PAGE_SIZE] __attribute__((aligned(SGX_PAGE_SIZE)));
 	struct sgx_pageinfo pginfo __attribute__((aligned(32)));
 	struct sgx_backing b;
 	struct sgx_lp *lp;
@@ -109,9 +122,12 @@ static int __sgx_encl_eldu(struct sgx_encl_page *encl_page, struct sgx_epc_page 
 	ret = sgx_encl_lookup_backing(encl, page_index, &b);
 	if (ret)
 		return ret;
+	/* A blob that cannot be read is a blob ELDU refuses: the zeros fail the MAC. */
+	if (sgx_backing_read_contents(encl, &b, blob))
+		memset(blob, 0, sizeof(blob));
 
 	pginfo.addr = sgx_encl_page_addr(encl_page); /* 0 for the SECS */
-	pginfo.contents = (uint64_t)(uintptr_t)b.contents;
+	pginfo.contents = (uint64_t)(uintptr_t)blob;
 	pginfo.metadata = (uint64_t)(uintptr_t)b.pcmd;
 	pginfo.secs = secs_page ? secs_page->paddr : 0;
 
