@@ -171,7 +171,8 @@ int sgx_eblock(struct sgx_lp *lp, sgx_paddr_t page)
 		goto out;
 	}
 	h = sgx_secs_hidden(cpu, secs_index);
-	e->bepoch = sgx_track_epoch(h);
+	/* Atomic: the page is only shared here, and ENCLU reads EPCM entries without the lock. */
+	__atomic_store_n(&e->bepoch, sgx_track_epoch(h), __ATOMIC_RELAXED);
 out:
 	sgx_page_unlock_shared(cpu, index);
 	return ret;

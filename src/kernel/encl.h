@@ -245,7 +245,8 @@ int sgx_encl_kick(struct sgx_encl *encl);
  * Evicts the resident child pages of encl in [start, end) now, accessed or not, through the
  * reclaimer's own block and write-back path (and the SECS after the last child, as usual).
  * Pages the reclaimer has isolated already are skipped. Returns the number evicted. For tests
- * and tools (the kernel has no such call: its LRU decides); no lock may be held.
+ * and tools (the kernel has no such call: its LRU decides); no lock may be held. encl must be
+ * alive at the call; the call holds its own reference, so the caller may let go of it meanwhile.
  */
 unsigned int sgx_encl_reclaim_range(struct sgx_encl *encl, uint64_t start, uint64_t end);
 

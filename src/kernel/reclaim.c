@@ -779,7 +779,12 @@ unsigned int sgx_encl_reclaim_range(struct sgx_encl *encl, uint64_t start, uint6
 	struct sgx_range_pages r = { 0 };
 	unsigned int evicted = 0;
 
-	/* Each page that is resident now, once: in batches, isolated as each batch starts. */
+	/*
+	 * Each page that is resident now, once: in batches, isolated as each batch starts. The
+	 * batches hold references only to the pages they have; between two of them, ours keeps
+	 * the enclave (the application may close it meanwhile).
+	 */
+	sgx_encl_get(encl);
 	sgx_encl_lock(encl);
 	sgx_encl_for_each_page_in(encl, start, end, sgx_range_note_page, &r);
 	sgx_encl_unlock(encl);
@@ -805,5 +810,6 @@ unsigned int sgx_encl_reclaim_range(struct sgx_encl *encl, uint64_t start, uint6
 		sgx_reclaim_batch_end(platform);
 	}
 	free(r.addrs);
+	sgx_encl_put(encl);
 	return evicted;
 }

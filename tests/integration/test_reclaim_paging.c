@@ -35,9 +35,9 @@ static struct sgx_platform *boot(const char *epc, const char *backing_dir)
 	sgxemu_config_defaults(&config);
 	assert_int_equal(sgxemu_config_set(&config, "epc", epc, err, sizeof(err)), 0);
 	if (backing_dir)
-		assert_int_equal(sgxemu_config_set(&config, "backing-dir", backing_dir, err,
-						   sizeof(err)),
-				 0);
+		assert_int_equal(
+			sgxemu_config_set(&config, "backing-dir", backing_dir, err, sizeof(err)),
+			0);
 	assert_int_equal(sgxemu_boot(&config), 0);
 	return sgx_default_platform();
 }
@@ -122,6 +122,27 @@ static void oversubscribed_heap_round_trips(void **state)
 	assert_int_equal(s.free_pages, s.total_pages);
 }
 
+/* What ksgxd changes under the enclave lock, read under it. */
+static bool secs_resident(struct sgx_encl *encl)
+{
+	bool resident;
+
+	sgx_encl_lock(encl);
+	resident = encl->secs.epc_page != NULL;
+	sgx_encl_unlock(encl);
+	return resident;
+}
+
+static uint64_t children_resident(struct sgx_encl *encl)
+{
+	uint64_t n;
+
+	sgx_encl_lock(encl);
+	n = encl->secs_child_cnt;
+	sgx_encl_unlock(encl);
+	return n;
+}
+
 /*
  * An enclave left alone while another one pages through the EPC goes out entirely, its SECS
  * after its last child; its next entry (an EENTER on an evicted TCS) brings the SECS back first.
@@ -136,14 +157,15 @@ static void idle_enclave_goes_out_secs_and_all(void **state)
 
 	t = touch(a, 0, 0, 0, 7, TE_TOUCH_WRITE);
 	for (int pass = 0; pass < 8; pass++) {
-		t = touch(b, 0, 0, 0, 100 + pass, TE_TOUCH_WRITE | TE_TOUCH_VERIFY | TE_TOUCH_RANDOM);
+		t = touch(b, 0, 0, 0, 100 + pass,
+			  TE_TOUCH_WRITE | TE_TOUCH_VERIFY | TE_TOUCH_RANDOM);
 		assert_int_equal(t.mismatches, 0);
-		if (!encl_a->secs.epc_page)
+		if (!secs_resident(encl_a))
 			break;
 	}
 	stats(p, &s);
-	assert_null(encl_a->secs.epc_page);
-	assert_int_equal(encl_a->secs_child_cnt, 0);
+	assert_false(secs_resident(encl_a));
+	assert_int_equal(children_resident(encl_a), 0);
 	assert_true(s.reclaim.secs_evicted >= 1);
 	assert_true(s.evicted_secs >= 1);
 	check(p);
@@ -153,7 +175,7 @@ static void idle_enclave_goes_out_secs_and_all(void **state)
 	assert_int_equal(t.mismatches, 0);
 	stats(p, &s);
 	assert_true(s.reclaim.secs_loaded >= 1);
-	assert_non_null(encl_a->secs.epc_page);
+	assert_true(secs_resident(encl_a));
 	check(p);
 	rfix_unload(a);
 	rfix_unload(b);
