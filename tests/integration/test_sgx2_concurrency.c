@@ -6,6 +6,8 @@
  *    staged with the CPU's pause hook (never with timing): the kernel's EMODPR against a held
  *    EACCEPT answers SGX_EPC_PAGE_CONFLICT (the ioctl: EFAULT with `result`); the enclave's
  *    EACCEPT against a held EMODPR is #GP, and the same EACCEPT succeeds once the ioctl finished.
+ *  - A thread stopped inside the enclave (ptrace) cannot take the ETRACK flow's IPI: the ioctl
+ *    gives up on it, EACCEPT answers SGX_NOT_TRACKED until the thread runs again.
  *  - A stress run: threads inside the enclave keep writing and verifying their pages while other
  *    threads grow pages (EACCEPT-first), restrict and re-extend them, trim, accept and remove them
  *    and add them again, with the EPC held so small that the reclaimer keeps evicting and EAUG
@@ -18,15 +20,22 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kernel/encl.h"
 #include "kernel/sgx.h"
+#include "runtime/thread.h"
 #include "kernel_fixture.h"
 #include "leaf_hold.h"
 #include "sgx2_fixture.h"
@@ -213,6 +222,153 @@ static void test_eaccept_against_held_emodpr(void **state)
 	assert_int_equal(args.u.sgx2.rax_out, 0);
 	assert_int_equal(s2_epcm(encl, rc.addr).state, 0);
 	assert_int_equal(s2_epcm(encl, rc.addr).rwx, S2_R);
+}
+
+/* --- a thread that cannot take the IPI --------------------------------------------------------- */
+
+static volatile uint64_t spin_stop;
+
+struct spinner {
+	pthread_t thread;
+	pid_t tid; /* atomic */
+	struct te_args args;
+	int64_t status;
+};
+
+static void *spinner_main(void *arg)
+{
+	struct spinner *s = arg;
+
+	__atomic_store_n(&s->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	memset(&s->args, 0, sizeof(s->args));
+	s->args.u.spin.iterations = ~0ULL >> 1;
+	s->args.u.spin.seed = 11;
+	s->args.u.spin.stop_addr = (uint64_t)&spin_stop;
+	s->status = call(0, TE_OP_SPIN, &s->args);
+	return NULL;
+}
+
+static bool spinner_inside(pid_t tid)
+{
+	struct sgx_thread *t = sgx_thread_find(tid);
+
+	return t && __atomic_load_n(&t->tlp.enclave_mode, __ATOMIC_ACQUIRE);
+}
+
+static char thread_state(pid_t tid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/*
+ * A tracer process stops one thread of ours (PTRACE_INTERRUPT, a debugger's stop: SIGSTOP would
+ * stop them all) until a byte arrives on `go`. The tracer's pid, or -1 if tracing is not allowed.
+ */
+static pid_t stop_thread(pid_t tid, int go)
+{
+	int ready[2];
+	char c = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(ready), 0);
+	prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		int status;
+
+		if (ptrace(PTRACE_SEIZE, tid, 0, 0) || ptrace(PTRACE_INTERRUPT, tid, 0, 0) ||
+		    waitpid(tid, &status, __WALL) != tid)
+			_exit(1);
+		c = 1;
+		if (write(ready[1], &c, 1) != 1 || read(go, &c, 1) != 1)
+			_exit(2);
+		_exit(ptrace(PTRACE_DETACH, tid, 0, 0) ? 3 : 0);
+	}
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1 || c != 1) {
+		close(ready[0]);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	close(ready[0]);
+	return pid;
+}
+
+/*
+ * A thread stopped inside the enclave (a debugger's stop) cannot take the ETRACK flow's IPI. The
+ * ioctl does not hang and does not fail: it gives up on that thread, as the kernel's flow goes on
+ * after its IPI. Tracking cannot complete while the thread stays inside, so the enclave's EACCEPT
+ * answers SGX_NOT_TRACKED, as on hardware with a CPU that never takes the IPI; once the thread
+ * runs again it takes the forced AEX it owes, and the same EACCEPT succeeds.
+ */
+static void test_restrict_with_a_stopped_thread_inside(void **state)
+{
+	struct sgx_platform *platform = sgx_default_platform();
+	uint64_t page = eaug_pages(1), timeouts, rax;
+	struct sgx_enclave_restrict_permissions p;
+	struct spinner s = { 0 };
+	int go[2], status;
+	pid_t tracer, tid;
+
+	s2_write(encl, 1, page, 0x5e5e);
+	spin_stop = 0;
+	assert_int_equal(pthread_create(&s.thread, NULL, spinner_main, &s), 0);
+	while (!(tid = __atomic_load_n(&s.tid, __ATOMIC_ACQUIRE)) || !spinner_inside(tid))
+		usleep(1000);
+	usleep(20 * 1000); /* past its first faults: spinning in registers */
+	assert_int_equal(pipe(go), 0);
+	tracer = stop_thread(tid, go[0]);
+	if (tracer < 0) {
+		spin_stop = 1;
+		pthread_join(s.thread, NULL);
+		close(go[0]);
+		close(go[1]);
+		skip(); /* no ptrace here (a container's seccomp, for example) */
+	}
+	while (thread_state(tid) != 't')
+		usleep(1000);
+	assert_true(spinner_inside(tid));
+
+	timeouts = __atomic_load_n(&platform->reclaimer.stats.kick_timeouts, __ATOMIC_RELAXED);
+	assert_int_equal(s2_restrict(encl, off(page), S2_PAGE, S2_R, &p), 0);
+	assert_int_equal(p.count, S2_PAGE);
+	assert_true(__atomic_load_n(&platform->reclaimer.stats.kick_timeouts, __ATOMIC_RELAXED) >
+		    timeouts);
+	assert_true(spinner_inside(tid));
+	assert_int_equal(s2_eaccept(encl, 1, page, S2_REG | S2_R | S2_PR), SGX_NOT_TRACKED);
+	assert_int_equal(s2_epcm(encl, page).state, S2_PR);
+
+	/* Released: the pending IPI makes it leave (and come back); then tracking is complete. */
+	assert_int_equal(write(go[1], "", 1), 1);
+	assert_int_equal(waitpid(tracer, &status, 0), tracer);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(go[0]);
+	close(go[1]);
+	while ((rax = s2_eaccept(encl, 1, page, S2_REG | S2_R | S2_PR)) == SGX_NOT_TRACKED)
+		usleep(1000);
+	assert_int_equal(rax, 0);
+	assert_int_equal(s2_epcm(encl, page).state, 0);
+	assert_int_equal(s2_read(encl, 1, page), 0x5e5e);
+
+	spin_stop = 1;
+	assert_int_equal(pthread_join(s.thread, NULL), 0);
+	assert_int_equal(s.status, TE_OK);
+	assert_int_equal(s.args.u.spin.checksum, te_spin_checksum(11, s.args.u.spin.done));
 }
 
 /* --- the stress run ------------------------------------------------------------------------ */
@@ -512,9 +668,9 @@ static void test_stress_trim_remove_readd_under_pressure(void **state)
 	for (unsigned int i = 0; i < STRESS_USERS; i++)
 		assert_int_equal(pthread_join(users[i], NULL), 0);
 
-	kick_timeouts = __atomic_load_n(&platform->reclaimer.stats.kick_timeouts,
-					__ATOMIC_RELAXED) -
-			kick_timeouts;
+	kick_timeouts =
+		__atomic_load_n(&platform->reclaimer.stats.kick_timeouts, __ATOMIC_RELAXED) -
+		kick_timeouts;
 	if (stress.failed)
 		fail_msg("stress: %s (kicks that timed out: %llu)", stress.why,
 			 (unsigned long long)kick_timeouts);
@@ -569,6 +725,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_emodpr_against_held_eaccept),
 		cmocka_unit_test(test_eaccept_against_held_emodpr),
+		cmocka_unit_test(test_restrict_with_a_stopped_thread_inside),
 		cmocka_unit_test(test_stress_trim_remove_readd_under_pressure),
 		cmocka_unit_test(test_no_leak_after_unload),
 	};
