@@ -100,6 +100,7 @@ enum sgx_return_code {
 #define X86_TRAP_PF 14
 #define X86_TRAP_MF 16
 #define X86_TRAP_AC 17
+#define X86_TRAP_MC 18
 #define X86_TRAP_XM 19
 
 /* Page-fault error code bits; bit 15 marks a fault caused by EPCM state. */

@@ -18,6 +18,16 @@
  * backing-dir: where evicted EPC pages are kept. Empty: an anonymous memory file per enclave (the
  * kernel's shmem backing). A directory: an unlinked file per enclave in it, so that an enclave
  * much larger than the EPC pages to disk instead of memory.
+ *
+ * Fault injection, off by default (FRAME is an EPC address such as 0x1000003000, as `sgxemu
+ * info` prints the sections, or a decimal frame number counted over all sections in order):
+ *
+ *   inject-eremove         SGXEMU_INJECT_EREMOVE          FRAME[,FRAME...]   the kernel's EREMOVE
+ *       of these frames fails (SGX_ENCLAVE_ACT): the leak warning, the frame is never reused
+ *   inject-poison          SGXEMU_INJECT_POISON           FRAME[,FRAME...]   these frames have a
+ *       memory error from boot on: quarantined, never allocated
+ *   inject-einit-unmasked  SGXEMU_INJECT_EINIT_UNMASKED   N                  the first N EINITs
+ *       answer SGX_UNMASKED_EVENT (an interrupt in their window): the kernel's retry loop
  */
 #ifndef SGXEMU_CONFIG_H
 #define SGXEMU_CONFIG_H
@@ -31,6 +41,7 @@
 #define SGXEMU_MIN_EPC_SECTION_SIZE (16ULL * 4096)
 #define SGXEMU_MAX_EPC_TOTAL_SIZE (64ULL << 30)
 #define SGXEMU_BACKING_DIR_MAX 256
+#define SGXEMU_MAX_INJECT_FRAMES 16
 
 struct sgxemu_config {
 	unsigned int nr_epc_sections;
@@ -45,7 +56,19 @@ struct sgxemu_config {
 	int log_level;
 	bool stats_at_exit;
 	char backing_dir[SGXEMU_BACKING_DIR_MAX]; /* "" = memory */
+	/* Fault injection (above). Frames: values < SGXEMU_FRAME_ADDR_MIN are frame numbers. */
+	unsigned int nr_inject_eremove;
+	uint64_t inject_eremove[SGXEMU_MAX_INJECT_FRAMES];
+	unsigned int nr_inject_poison;
+	uint64_t inject_poison[SGXEMU_MAX_INJECT_FRAMES];
+	unsigned int inject_einit_unmasked;
 };
+
+/*
+ * A FRAME value of the injection keys at or above this is an EPC address (4 KiB aligned); below
+ * it, a frame number. (EPC sections sit at (i + 1) << 36, so no address is below it.)
+ */
+#define SGXEMU_FRAME_ADDR_MIN (1ULL << 36)
 
 void sgxemu_config_defaults(struct sgxemu_config *config);
 

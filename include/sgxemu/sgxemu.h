@@ -42,11 +42,40 @@ int sgxemu_boot(const struct sgxemu_config *config);
  */
 void sgxemu_shutdown(void);
 
+/*
+ * Put the platform to sleep (S3) and wake it up, losing the EPC as real machines do
+ * (ref/linux-sgx-subsystem.md §4.12). sgxemu_platform_suspend() forces every thread out of its
+ * enclave, zaps every enclave mapping and power-cycles the CPU: every EPCM entry becomes invalid,
+ * the paging and report keys change, the launch-key MSRs reset. Until sgxemu_platform_resume(),
+ * threads that enter an enclave or run a leaf (most ioctls) wait, as on a sleeping machine; do
+ * not wait for such a call of your own in between. Afterwards an entry into an old enclave
+ * reports #PF with the SGX bit (the SDK's "rebuild your enclave"), its ioctls fail, its teardown
+ * frees everything, and new enclaves work.
+ *
+ * Both return 0, or -1 with errno: ENODEV if no platform is booted; EBUSY (suspend) if the
+ * platform is already suspended or a thread could not be made to leave its enclave (stopped
+ * by a debugger, say: then nothing happened); EINVAL (resume) if it is not suspended.
+ */
+int sgxemu_platform_suspend(void);
+int sgxemu_platform_resume(void);
+
+/*
+ * Report a memory error in the EPC page at epc_addr (an EPC "physical" address, see `sgxemu
+ * info`), as a machine check or a patrol scrub would (the kernel's arch_memory_failure, §4.11). A
+ * free page is quarantined at once; a page in use is never written back by the reclaimer, the
+ * next thread that touches it gets SIGBUS (an enclave thread after its AEX, at the AEP), and it
+ * is quarantined when its owner frees it. Poisoned pages are never handed out again. With
+ * action_required, the calling thread consumed the error itself and gets SIGBUS now. Returns 0
+ * (also for a page already poisoned), or -1 with errno ENXIO (not EPC) or ENODEV (no platform).
+ */
+int sgxemu_memory_failure(unsigned long long epc_addr, int action_required);
+
 /* --- the device files ----------------------------------------------------------------------- */
 
 /*
  * open(2) of "/dev/sgx_enclave" (a new enclave per open; only with flexible launch control),
- * "/dev/sgx_provision" (the PROVISIONKEY capability). Any other path fails with ENOENT, as on a
+ * "/dev/sgx_provision" (the PROVISIONKEY capability), "/dev/sgx_vepc" (a virtual EPC for a
+ * guest: map it MAP_SHARED, SGX_IOC_VEPC_REMOVE_ALL). Any other path fails with ENOENT, as on a
  * machine without that node. O_CLOEXEC and O_NONBLOCK are honoured; the mode argument of
  * O_CREAT is accepted and ignored.
  */
@@ -55,7 +84,8 @@ int sgxemu_open(const char *path, int flags, ...);
 /*
  * ioctl(2): SGX_IOC_ENCLAVE_CREATE, _ADD_PAGES, _INIT and _PROVISION on an enclave, and the SGX2
  * ioctls _RESTRICT_PERMISSIONS, _MODIFY_TYPES and _REMOVE_PAGES (ENODEV when the configuration has
- * no SGX2); ENOTTY for commands the device does not have. Signals are blocked for the duration of the call, as no
+ * no SGX2); SGX_IOC_VEPC_REMOVE_ALL on a virtual EPC; ENOTTY for commands the device does not
+ * have. Signals are blocked for the duration of the call, as no
  * signal handler runs inside a real system call; an interrupted call is restarted if the
  * handler has SA_RESTART, else it fails with EINTR (or reports partial progress in `count`).
  */
@@ -114,20 +144,20 @@ int sgxemu_enter_enclave(unsigned long rdi, unsigned long rsi, unsigned long rdx
 struct sgxemu_stats {
 	unsigned int nr_sections;
 	unsigned int nr_enclaves;
-	uint64_t epc_pages;	     /* every frame of every section */
-	uint64_t epc_free_pages;     /* on the free lists */
-	uint64_t epc_leaked_pages;   /* lost to a failed EREMOVE, as the kernel leaks them */
-	uint64_t enclave_pages;	     /* child pages (REG, TCS, TRIM) of all enclaves */
-	uint64_t va_pages;	     /* version-array pages of the reclaimer */
-	uint64_t evicted_pages;	     /* child pages in the enclaves' backing stores now */
-	uint64_t pages_evicted;	     /* EWBs of child pages so far (the reclaimer) */
-	uint64_t pages_loaded;	     /* ELDUs of child pages so far (the fault path) */
-	uint64_t secs_evicted;	     /* ... and of SECS pages, after their last child */
+	uint64_t epc_pages;	   /* every frame of every section */
+	uint64_t epc_free_pages;   /* on the free lists */
+	uint64_t epc_leaked_pages; /* lost to a failed EREMOVE, as the kernel leaks them */
+	uint64_t enclave_pages;	   /* child pages (REG, TCS, TRIM) of all enclaves */
+	uint64_t va_pages;	   /* version-array pages of the reclaimer */
+	uint64_t evicted_pages;	   /* child pages in the enclaves' backing stores now */
+	uint64_t pages_evicted;	   /* EWBs of child pages so far (the reclaimer) */
+	uint64_t pages_loaded;	   /* ELDUs of child pages so far (the fault path) */
+	uint64_t secs_evicted;	   /* ... and of SECS pages, after their last child */
 	uint64_t secs_loaded;
-	uint64_t forced_aex;	     /* kicks: every thread inside an enclave forced out */
-	uint64_t aex;		     /* asynchronous exits */
-	uint64_t encls[16];	     /* ENCLS leaf executions, by leaf (enum sgx_encls_leaf) */
-	uint64_t enclu[8];	     /* ENCLU leaf executions, by leaf (enum sgx_enclu_leaf) */
+	uint64_t forced_aex; /* kicks: every thread inside an enclave forced out */
+	uint64_t aex;	     /* asynchronous exits */
+	uint64_t encls[16];  /* ENCLS leaf executions, by leaf (enum sgx_encls_leaf) */
+	uint64_t enclu[8];   /* ENCLU leaf executions, by leaf (enum sgx_enclu_leaf) */
 };
 
 /*

@@ -111,6 +111,41 @@ static int set_epc(struct sgxemu_config *config, const char *value, char *err, s
 	return 0;
 }
 
+/* "0x1000003000,17": EPC addresses (hex, 0x) and frame numbers (decimal). */
+static int set_frames(const char *key, const char *value, uint64_t *frames, unsigned int *nr,
+		      char *err, size_t errlen)
+{
+	char copy[512], *save = NULL, *tok;
+	uint64_t parsed[SGXEMU_MAX_INJECT_FRAMES];
+	unsigned int n = 0;
+
+	if (strlen(value) >= sizeof(copy))
+		return config_error(err, errlen, "%s: value too long", key);
+	strcpy(copy, value);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		bool hex = tok[0] == '0' && (tok[1] == 'x' || tok[1] == 'X');
+		unsigned long long v;
+		char *end;
+
+		if (n == SGXEMU_MAX_INJECT_FRAMES)
+			return config_error(err, errlen, "%s: at most %d frames", key,
+					    SGXEMU_MAX_INJECT_FRAMES);
+		errno = 0;
+		v = strtoull(tok, &end, hex ? 16 : 10);
+		if (errno || end == tok || *end || tok[0] == '-' || tok[0] == '+' ||
+		    (hex && (v < SGXEMU_FRAME_ADDR_MIN || (v & 0xFFF))) ||
+		    (!hex && v >= SGXEMU_FRAME_ADDR_MIN))
+			return config_error(err, errlen,
+					    "%s: '%s' is neither an EPC page address (0x..., 4 KiB "
+					    "aligned) nor a frame number",
+					    key, tok);
+		parsed[n++] = v;
+	}
+	memcpy(frames, parsed, n * sizeof(parsed[0]));
+	*nr = n;
+	return 0;
+}
+
 static void set_root_seed(struct sgxemu_config *config, const char *value)
 {
 	uint8_t digest[SHA256_DIGEST_LENGTH];
@@ -136,6 +171,23 @@ int sgxemu_config_set(struct sgxemu_config *config, const char *key, const char 
 		if (!*value)
 			return config_error(err, errlen, "root-seed: empty seed");
 		set_root_seed(config, value);
+		return 0;
+	}
+	if (!strcmp(key, "inject-eremove"))
+		return set_frames(key, value, config->inject_eremove, &config->nr_inject_eremove,
+				  err, errlen);
+	if (!strcmp(key, "inject-poison"))
+		return set_frames(key, value, config->inject_poison, &config->nr_inject_poison, err,
+				  errlen);
+	if (!strcmp(key, "inject-einit-unmasked")) {
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(value, &end, 10);
+		if (*value < '0' || *value > '9' || *end || errno || v > UINT32_MAX)
+			return config_error(err, errlen,
+					    "inject-einit-unmasked: '%s' is not a count", value);
+		config->inject_einit_unmasked = (unsigned int)v;
 		return 0;
 	}
 	if (!strcmp(key, "lps")) {
@@ -194,6 +246,9 @@ int sgxemu_config_from_env(struct sgxemu_config *config, char *err, size_t errle
 		{ "SGXEMU_ROOT_SEED", "root-seed" }, { "SGXEMU_LPS", "lps" },
 		{ "SGXEMU_LOG", "log" },	   { "SGXEMU_STATS", "stats" },
 		{ "SGXEMU_BACKING_DIR", "backing-dir" },
+		{ "SGXEMU_INJECT_EREMOVE", "inject-eremove" },
+		{ "SGXEMU_INJECT_POISON", "inject-poison" },
+		{ "SGXEMU_INJECT_EINIT_UNMASKED", "inject-einit-unmasked" },
 	};
 	char inner[200];
 
@@ -241,6 +296,20 @@ int sgxemu_config_validate(const struct sgxemu_config *config, char *err, size_t
 	if (config->nr_lps < 1 || config->nr_lps > SGXEMU_MAX_LPS)
 		return config_error(err, errlen, "lps: between 1 and %d logical processors are needed",
 				    SGXEMU_MAX_LPS);
+	for (unsigned int i = 0; i < config->nr_inject_eremove + config->nr_inject_poison; i++) {
+		uint64_t frame = i < config->nr_inject_eremove
+					 ? config->inject_eremove[i]
+					 : config->inject_poison[i - config->nr_inject_eremove];
+
+		if (frame < SGXEMU_FRAME_ADDR_MIN && frame >= sgxemu_config_epc_total(config) / 4096)
+			return config_error(err, errlen,
+					    "%s: frame %llu is beyond the EPC's %llu frames",
+					    i < config->nr_inject_eremove ? "inject-eremove"
+									  : "inject-poison",
+					    (unsigned long long)frame,
+					    (unsigned long long)(sgxemu_config_epc_total(config) /
+								 4096));
+	}
 	if (config->launch_cache && !config->flc)
 		return config_error(err, errlen,
 				    "launch-cache needs flc=1: without flexible launch control the "

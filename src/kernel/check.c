@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kernel/encl.h"
+#include "kernel/virt.h"
 
 struct sgx_check {
 	struct sgx_platform *platform;
@@ -53,7 +54,8 @@ static bool sgx_check_claim(struct sgx_check *c, const struct sgx_epc_page *page
 		return sgx_check_fail(c, "frame 0x%llx is claimed twice (again as %s)",
 				      (unsigned long long)page->paddr, what);
 	c->claimed[index / 8] |= (uint8_t)(1U << (index % 8));
-	if (page->flags & (SGX_EPC_PAGE_IS_FREE | SGX_EPC_PAGE_LEAKED | SGX_EPC_PAGE_DIRTY))
+	if (page->flags & (SGX_EPC_PAGE_IS_FREE | SGX_EPC_PAGE_LEAKED | SGX_EPC_PAGE_DIRTY |
+			   SGX_EPC_PAGE_POISONED))
 		return sgx_check_fail(c, "%s frame 0x%llx is not allocated (flags 0x%x)", what,
 				      (unsigned long long)page->paddr, page->flags);
 	return true;
@@ -107,11 +109,20 @@ static bool sgx_check_pte(struct sgx_check *c, uint64_t addr)
 		return sgx_check_fail(c, "PTE at 0x%llx points outside the EPC (0x%llx)",
 				      (unsigned long long)addr, (unsigned long long)frame);
 	if (target->owner_kind != SGX_EPC_OWNER_ENCL_PAGE ||
-	    (target->flags & (SGX_EPC_PAGE_IS_FREE | SGX_EPC_PAGE_LEAKED | SGX_EPC_PAGE_DIRTY)))
+	    (target->flags & (SGX_EPC_PAGE_IS_FREE | SGX_EPC_PAGE_LEAKED | SGX_EPC_PAGE_DIRTY |
+			      SGX_EPC_PAGE_POISONED)))
 		return sgx_check_fail(c,
 				      "PTE at 0x%llx points at frame 0x%llx, which no enclave "
 				      "page owns",
 				      (unsigned long long)addr, (unsigned long long)frame);
+	/*
+	 * After EPC loss the kernel still maps the frames it holds (real page tables survive S3),
+	 * and an access meets the invalid EPCM entry: that is the #PF the SDK waits for.
+	 */
+	if (sgx_cpu_epcm_read(platform->cpu, frame, &info) && !info.valid &&
+	    ((struct sgx_encl_page *)target->owner)->encl->power_cycle !=
+		    sgx_cpu_power_cycles(platform->cpu))
+		return true;
 	if (!sgx_cpu_epcm_read(platform->cpu, frame, &info) || !info.valid || info.linaddr != addr)
 		return sgx_check_fail(c,
 				      "PTE at 0x%llx points at frame 0x%llx, whose EPCM entry "
@@ -349,9 +360,62 @@ out:
 	return ok;
 }
 
+/* A vEPC's frames: the guest decides what the EPCM holds, the kernel only who owns what. */
+static bool sgx_check_vepc(struct sgx_check *c, struct sgx_vepc *vepc)
+{
+	struct sgx_epc_page *page;
+	size_t pos = 0;
+	uint64_t key;
+	char what[64];
+
+	while ((page = sgx_pagemap_next(&vepc->page_array, &pos, &key))) {
+		snprintf(what, sizeof(what), "vEPC page %llu", (unsigned long long)key);
+		if (page->owner != vepc || page->owner_kind != SGX_EPC_OWNER_VEPC)
+			return sgx_check_fail(c, "%s: the frame's owner is not the vEPC", what);
+		if (!sgx_check_claim(c, page, what))
+			return false;
+		if (page->flags & SGX_EPC_PAGE_RECLAIMER_TRACKED)
+			return sgx_check_fail(c, "%s: guest pages are never reclaimable", what);
+	}
+	return true;
+}
+
+/* Zombies: SECS pages of released vEPCs whose children live on in another vEPC. */
+static bool sgx_check_zombies(struct sgx_check *c)
+{
+	struct sgx_platform *platform = c->platform;
+	struct sgx_epc_page *page;
+	bool ok = true;
+
+	sgx_mutex_lock(&platform->zombie_secs_lock, SGX_LOCK_ENCL);
+	TAILQ_FOREACH(page, &platform->zombie_secs_pages, list)
+	{
+		struct sgx_epcm_info info;
+
+		if (page->owner != &platform->zombie_secs_pages ||
+		    page->owner_kind != SGX_EPC_OWNER_VEPC) {
+			ok = sgx_check_fail(c, "zombie frame 0x%llx: the owner is not the list",
+					    (unsigned long long)page->paddr);
+			break;
+		}
+		if (!(ok = sgx_check_claim(c, page, "zombie SECS")))
+			break;
+		/* Only a SECS with children can fail EREMOVE for long (or the EPC was lost since). */
+		if (sgx_cpu_epcm_read(platform->cpu, page->paddr, &info) && info.valid &&
+		    info.page_type != SGX_PAGE_TYPE_SECS) {
+			ok = sgx_check_fail(c, "zombie frame 0x%llx is not a SECS (type %u)",
+					    (unsigned long long)page->paddr, info.page_type);
+			break;
+		}
+	}
+	sgx_mutex_unlock(&platform->zombie_secs_lock, SGX_LOCK_ENCL);
+	return ok;
+}
+
 static bool sgx_check_section(struct sgx_check *c, struct sgx_epc_section *section)
 {
 	uint64_t nr_free = 0, nr_allocated = 0, nr_leaked = 0, nr_dirty = 0, on_free_list = 0;
+	uint64_t nr_poisoned = 0, on_poison_list = 0;
 	struct sgx_epc_page *page;
 	bool ok = true;
 
@@ -361,6 +425,15 @@ static bool sgx_check_section(struct sgx_check *c, struct sgx_epc_section *secti
 		on_free_list++;
 		if (!(page->flags & SGX_EPC_PAGE_IS_FREE)) {
 			ok = sgx_check_fail(c, "frame 0x%llx is on the free list but not free",
+					    (unsigned long long)page->paddr);
+			goto out;
+		}
+	}
+	TAILQ_FOREACH(page, &section->poison_page_list, list)
+	{
+		on_poison_list++;
+		if (!(page->flags & SGX_EPC_PAGE_POISONED) || !page->poison) {
+			ok = sgx_check_fail(c, "frame 0x%llx is on the poison list but not poisoned",
 					    (unsigned long long)page->paddr);
 			goto out;
 		}
@@ -386,6 +459,13 @@ static bool sgx_check_section(struct sgx_check *c, struct sgx_epc_section *secti
 						    info.page_type);
 				goto out;
 			}
+		} else if (page->flags & SGX_EPC_PAGE_POISONED) {
+			nr_poisoned++;
+			if (page->owner) {
+				ok = sgx_check_fail(c, "poisoned frame 0x%llx has an owner",
+						    (unsigned long long)page->paddr);
+				goto out;
+			}
 		} else if (page->flags & SGX_EPC_PAGE_LEAKED) {
 			nr_leaked++;
 		} else if (page->flags & SGX_EPC_PAGE_DIRTY) {
@@ -400,7 +480,8 @@ static bool sgx_check_section(struct sgx_check *c, struct sgx_epc_section *secti
 			/* Enclave-owned frames must have been found through their enclave. */
 			if ((page->owner_kind == SGX_EPC_OWNER_ENCL_PAGE ||
 			     page->owner_kind == SGX_EPC_OWNER_SECS ||
-			     page->owner_kind == SGX_EPC_OWNER_VA) &&
+			     page->owner_kind == SGX_EPC_OWNER_VA ||
+			     page->owner_kind == SGX_EPC_OWNER_VEPC) &&
 			    !(c->claimed[index / 8] & (1U << (index % 8)))) {
 				ok = sgx_check_fail(c,
 						    "frame 0x%llx is allocated to an enclave that "
@@ -420,6 +501,15 @@ static bool sgx_check_section(struct sgx_check *c, struct sgx_epc_section *secti
 			(unsigned long long)on_free_list, (unsigned long long)section->nr_free);
 		goto out;
 	}
+	if (on_poison_list != nr_poisoned || nr_poisoned != section->nr_poisoned) {
+		ok = sgx_check_fail(c,
+				    "section 0x%llx: %llu pages flagged poisoned, %llu on the poison "
+				    "list, nr_poisoned %llu",
+				    (unsigned long long)section->phys_addr,
+				    (unsigned long long)nr_poisoned, (unsigned long long)on_poison_list,
+				    (unsigned long long)section->nr_poisoned);
+		goto out;
+	}
 	if (nr_leaked != section->nr_leaked || nr_dirty != section->nr_dirty) {
 		ok = sgx_check_fail(c,
 				    "section 0x%llx: %llu leaked and %llu dirty pages, counted "
@@ -430,13 +520,14 @@ static bool sgx_check_section(struct sgx_check *c, struct sgx_epc_section *secti
 				    (unsigned long long)section->nr_dirty);
 		goto out;
 	}
-	if (nr_free + nr_allocated + nr_leaked + nr_dirty != section->nr_pages)
+	if (nr_free + nr_allocated + nr_leaked + nr_dirty + nr_poisoned != section->nr_pages)
 		ok = sgx_check_fail(c,
 				    "section 0x%llx: free %llu + allocated %llu + leaked %llu + "
-				    "dirty %llu != %llu pages",
+				    "dirty %llu + poisoned %llu != %llu pages",
 				    (unsigned long long)section->phys_addr,
 				    (unsigned long long)nr_free, (unsigned long long)nr_allocated,
 				    (unsigned long long)nr_leaked, (unsigned long long)nr_dirty,
+				    (unsigned long long)nr_poisoned,
 				    (unsigned long long)section->nr_pages);
 out:
 	sgx_mutex_unlock(&section->lock, SGX_LOCK_LISTS);
@@ -476,6 +567,23 @@ int sgx_platform_check(struct sgx_platform *platform, char *err, size_t errlen)
 
 	if (ok)
 		ok = sgx_check_reclaimer(&c);
+	if (ok) {
+		struct sgx_vepc *vepc;
+
+		sgx_mutex_lock(&platform->vepc_list_lock, SGX_LOCK_ENCL_LIST);
+		LIST_FOREACH(vepc, &platform->vepc_list, link)
+		{
+			sgx_mutex_lock(&vepc->lock, SGX_LOCK_ENCL);
+			ok = sgx_check_vepc(&c, vepc);
+			sgx_mutex_unlock(&vepc->lock, SGX_LOCK_ENCL);
+			if (!ok)
+				break;
+		}
+		sgx_mutex_unlock(&platform->vepc_list_lock, SGX_LOCK_ENCL_LIST);
+	}
+	if (ok)
+		ok = sgx_check_zombies(&c);
+
 	for (unsigned int i = 0; ok && i < platform->nr_sections; i++) {
 		ok = sgx_check_section(&c, &platform->sections[i]);
 		total_free += platform->sections[i].nr_free;

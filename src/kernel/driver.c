@@ -26,9 +26,11 @@
 #include "common/sys.h"
 #include "kernel/encl.h"
 #include "kernel/task.h"
+#include "kernel/virt.h"
 
 #define SGX_DEV_ENCLAVE "/dev/sgx_enclave"
 #define SGX_DEV_PROVISION "/dev/sgx_provision"
+#define SGX_DEV_VEPC "/dev/sgx_vepc"
 
 /*
  * close(2), ioctl(2) and fstat(2) are issued as system calls (common/sys.h): the compat layer
@@ -52,6 +54,7 @@ struct sgx_file {
 	uint32_t refcount; /* the table's reference + calls in flight (under sgx_files.lock) */
 	struct sgx_platform *platform; /* NULL once the platform is gone: ENODEV */
 	struct sgx_encl *encl;	       /* SGX_FILE_ENCLAVE */
+	struct sgx_vepc *vepc;	       /* SGX_FILE_VEPC */
 	LIST_ENTRY(sgx_file) link;
 };
 
@@ -100,6 +103,7 @@ bool sgx_driver_has_files(void)
 static void sgx_file_put(struct sgx_file *file)
 {
 	struct sgx_encl *encl = NULL;
+	struct sgx_vepc *vepc = NULL;
 	bool last;
 
 	sgx_files_lock();
@@ -107,6 +111,8 @@ static void sgx_file_put(struct sgx_file *file)
 	if (last) {
 		encl = file->encl;
 		file->encl = NULL;
+		vepc = file->vepc;
+		file->vepc = NULL;
 	}
 	sgx_files_unlock();
 	if (!last)
@@ -114,6 +120,8 @@ static void sgx_file_put(struct sgx_file *file)
 	/* release(): the file's own enclave reference (mappings hold theirs). */
 	if (encl)
 		sgx_encl_put(encl);
+	if (vepc)
+		sgx_vepc_put(vepc);
 	sgx_sys_close(file->hidden_fd);
 	free(file);
 }
@@ -207,6 +215,29 @@ struct sgx_encl *sgx_encl_from_fd(int fd)
 	return encl;
 }
 
+struct sgx_vepc *sgx_vepc_from_fd(int fd)
+{
+	struct sgx_file *file = sgx_file_get(fd);
+	struct sgx_vepc *vepc = NULL;
+	enum sgx_file_type type;
+
+	if (!file)
+		return ERR_PTR(errno == EBADF ? -EBADF : -EINVAL);
+	sgx_files_lock();
+	type = file->type;
+	if (type == SGX_FILE_VEPC && file->vepc) {
+		vepc = file->vepc;
+		sgx_vepc_get(vepc);
+	}
+	if (file->forked)
+		sgx_driver_warn_forked();
+	sgx_files_unlock();
+	sgx_file_put(file);
+	if (!vepc)
+		return ERR_PTR(type == SGX_FILE_VEPC ? -ENODEV : -EINVAL);
+	return vepc;
+}
+
 /* --- open --------------------------------------------------------------------------------- */
 
 /*
@@ -260,7 +291,8 @@ int sgx_normalize_path(const char *path, char *out, size_t size)
 }
 
 static int sgx_file_install(struct sgx_platform *platform, enum sgx_file_type type,
-			    const char *name, int flags, struct sgx_encl *encl)
+			    const char *name, int flags, struct sgx_encl *encl,
+			    struct sgx_vepc *vepc)
 {
 	struct sgx_file *file;
 	struct stat st;
@@ -290,6 +322,7 @@ static int sgx_file_install(struct sgx_platform *platform, enum sgx_file_type ty
 	file->refcount = 1;
 	file->platform = platform;
 	file->encl = encl;
+	file->vepc = vepc;
 
 	sgx_driver_arm_fork();
 	sgx_files_lock();
@@ -328,12 +361,12 @@ int sgx_platform_open(struct sgx_platform *platform, const char *path, int flags
 		/* An O_PATH descriptor never reaches the driver's open(): no enclave. */
 		if ((flags & O_PATH) == O_PATH)
 			return sgx_file_install(platform, SGX_FILE_ENCLAVE, "sgx_enclave", flags,
-						NULL);
+						NULL, NULL);
 		/* sgx_open(): a new enclave, nothing in the EPC yet. */
 		encl = sgx_encl_alloc(platform);
 		if (!encl)
 			return -ENOMEM;
-		ret = sgx_file_install(platform, SGX_FILE_ENCLAVE, "sgx_enclave", flags, encl);
+		ret = sgx_file_install(platform, SGX_FILE_ENCLAVE, "sgx_enclave", flags, encl, NULL);
 		if (ret < 0)
 			sgx_encl_put(encl);
 		return ret;
@@ -343,9 +376,29 @@ int sgx_platform_open(struct sgx_platform *platform, const char *path, int flags
 			return -ENOTDIR;
 		if ((flags & O_CREAT) && (flags & O_EXCL))
 			return -EEXIST;
-		return sgx_file_install(platform, SGX_FILE_PROVISION, "sgx_provision", flags, NULL);
+		return sgx_file_install(platform, SGX_FILE_PROVISION, "sgx_provision", flags, NULL,
+					NULL);
 	}
-	/* /dev/sgx_vepc comes with the vEPC issue. Anything else: no such node. */
+	if (platform->have_vepc_dev && !strcmp(norm, SGX_DEV_VEPC)) {
+		struct sgx_vepc *vepc;
+
+		if ((flags & O_DIRECTORY) || trailing_slash)
+			return -ENOTDIR;
+		if ((flags & O_CREAT) && (flags & O_EXCL))
+			return -EEXIST;
+		if ((flags & O_PATH) == O_PATH)
+			return sgx_file_install(platform, SGX_FILE_VEPC, "sgx_vepc", flags, NULL,
+						NULL);
+		/* sgx_vepc_open(): an empty virtual EPC; frames come with the guest's faults. */
+		vepc = sgx_vepc_alloc(platform);
+		if (!vepc)
+			return -ENOMEM;
+		ret = sgx_file_install(platform, SGX_FILE_VEPC, "sgx_vepc", flags, NULL, vepc);
+		if (ret < 0)
+			sgx_vepc_put(vepc);
+		return ret;
+	}
+	/* Anything else: no such node. */
 	return -ENOENT;
 }
 
@@ -499,6 +552,7 @@ static void sgx_files_fork_child_locked(void)
 	{
 		file->platform = NULL;
 		file->encl = NULL;
+		file->vepc = NULL;
 		file->forked = true;
 	}
 	sgx_default_fork_child();
@@ -551,7 +605,15 @@ static long sgx_file_ioctl(struct sgx_file *file, int fd, unsigned int cmd, unsi
 			sgx_driver_warn_forked();
 		return -ENODEV;
 	}
-	/* /dev/sgx_provision has no ioctl at all (and /dev/sgx_vepc has its own, later). */
+	/* /dev/sgx_provision has no ioctl at all; /dev/sgx_vepc has its own. */
+	if (file->type == SGX_FILE_VEPC) {
+		if (!file->vepc)
+			return -ENOTTY;
+		sgx_task_enter(&task);
+		ret = sgx_vepc_ioctl(file->vepc, cmd, arg);
+		sgx_task_leave(&task, (int)ret);
+		return ret == -ENOIOCTLCMD ? -ENOTTY : ret;
+	}
 	if (file->type != SGX_FILE_ENCLAVE)
 		return -ENOTTY;
 
@@ -609,6 +671,7 @@ static void sgx_driver_detach(struct sgx_platform *platform, bool release)
 
 	for (;;) {
 		struct sgx_encl *encl = NULL;
+		struct sgx_vepc *vepc = NULL;
 
 		pthread_mutex_lock(&sgx_files.lock);
 		LIST_FOREACH(file, &sgx_files.files, link)
@@ -620,12 +683,16 @@ static void sgx_driver_detach(struct sgx_platform *platform, bool release)
 			file->platform = NULL;
 			encl = file->encl;
 			file->encl = NULL;
+			vepc = file->vepc;
+			file->vepc = NULL;
 		}
 		pthread_mutex_unlock(&sgx_files.lock);
 		if (!file)
 			return;
 		if (encl && release)
 			sgx_encl_put(encl);
+		if (vepc && release)
+			sgx_vepc_put(vepc);
 	}
 }
 
@@ -722,6 +789,11 @@ struct sgx_platform *sgx_default_platform(void)
 	platform = sgx_default;
 	pthread_mutex_unlock(&sgx_default_lock);
 	return platform;
+}
+
+struct sgx_platform *sgx_default_platform_booted(void)
+{
+	return __atomic_load_n(&sgx_default, __ATOMIC_ACQUIRE);
 }
 
 int sgxemu_boot(const struct sgxemu_config *config)

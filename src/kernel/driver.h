@@ -20,7 +20,7 @@ enum sgx_file_type {
 	SGX_FILE_NONE = 0,
 	SGX_FILE_ENCLAVE,   /* /dev/sgx_enclave */
 	SGX_FILE_PROVISION, /* /dev/sgx_provision */
-	SGX_FILE_VEPC,	    /* /dev/sgx_vepc (later) */
+	SGX_FILE_VEPC,	    /* /dev/sgx_vepc */
 };
 
 /* open() of a device node of this platform: an fd, or -errno. */

@@ -605,6 +605,11 @@ enum sgx_vm_fault sgx_vma_fault(struct sgx_encl *encl, uint64_t addr, unsigned l
 				   __ATOMIC_RELAXED);
 		return SGX_FAULT_RETRY;
 	}
+	/* A memory error: the access consumes it (sgx_memory_failure zapped the page). */
+	if (sgx_epc_page_poisoned(entry->epc_page)) {
+		sgx_encl_unlock(encl);
+		return SGX_FAULT_HWPOISON;
+	}
 	answer->frame = entry->epc_page->paddr;
 	answer->prot = (unsigned int)(vm_flags & SGX_VM_ACCESS_FLAGS);
 	sgx_pt_set(encl->platform->cpu, addr, answer->frame, answer->prot);

@@ -9,10 +9,12 @@
 #include <string.h>
 
 #include "kernel/encl.h"
+#include "kernel/virt.h"
 
 void sgx_platform_get_stats(struct sgx_platform *platform, struct sgx_platform_stats *stats)
 {
 	struct sgx_encl *encl;
+	struct sgx_vepc *vepc;
 
 	memset(stats, 0, sizeof(*stats));
 	stats->nr_sections = platform->nr_sections;
@@ -26,11 +28,13 @@ void sgx_platform_get_stats(struct sgx_platform *platform, struct sgx_platform_s
 		s->free_bytes = section->nr_free << SGX_PAGE_SHIFT;
 		s->leaked_pages = section->nr_leaked;
 		s->dirty_pages = section->nr_dirty;
+		s->poisoned_pages = section->nr_poisoned;
 		sgx_mutex_unlock(&section->lock, SGX_LOCK_LISTS);
 
 		stats->total_pages += section->nr_pages;
 		stats->free_pages += s->free_bytes >> SGX_PAGE_SHIFT;
 		stats->leaked_pages += s->leaked_pages;
+		stats->poisoned_pages += s->poisoned_pages;
 	}
 
 	sgx_mutex_lock(&platform->encl_list_lock, SGX_LOCK_ENCL_LIST);
@@ -59,6 +63,21 @@ void sgx_platform_get_stats(struct sgx_platform *platform, struct sgx_platform_s
 		for (size_t i = 0; i < sizeof(stats->reclaim) / sizeof(uint64_t); i++)
 			dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 	}
+	sgx_mutex_lock(&platform->vepc_list_lock, SGX_LOCK_ENCL_LIST);
+	LIST_FOREACH(vepc, &platform->vepc_list, link)
+	{
+		stats->nr_vepcs++;
+		sgx_mutex_lock(&vepc->lock, SGX_LOCK_ENCL);
+		stats->vepc_pages += sgx_pagemap_count(&vepc->page_array);
+		sgx_mutex_unlock(&vepc->lock, SGX_LOCK_ENCL);
+	}
+	sgx_mutex_unlock(&platform->vepc_list_lock, SGX_LOCK_ENCL_LIST);
+	stats->zombie_pages = sgx_vepc_nr_zombies(platform);
+
+	pthread_mutex_lock(&platform->pm.lock);
+	stats->suspends = platform->pm.suspends;
+	pthread_mutex_unlock(&platform->pm.lock);
+
 	sgx_cpu_get_stats(platform->cpu, &stats->cpu);
 }
 
@@ -134,6 +153,10 @@ static void sgx_print_stats(const struct sgx_platform_stats *stats, FILE *out)
 		"forced AEX: %" PRIu64 " kicks, %" PRIu64 " timed out; faults that waited: %" PRIu64
 		"\n",
 		r->kicks, r->kick_timeouts, r->fault_waits);
+	fprintf(out,
+		"virtual EPC: %u instances, %" PRIu64 " guest pages, %" PRIu64
+		" zombie SECS pages; suspends: %" PRIu64 "\n",
+		stats->nr_vepcs, stats->vepc_pages, stats->zombie_pages, stats->suspends);
 	fprintf(out, "ENCLS:");
 	for (unsigned int i = 0; i < SGX_ENCLS_NR_LEAVES; i++)
 		fprintf(out, " %s %" PRIu64, sgx_encls_names[i], stats->cpu.encls[i]);
@@ -153,20 +176,22 @@ void sgx_platform_print_info(struct sgx_platform *platform, FILE *out)
 
 	fprintf(out,
 		"EPC: %" PRIu64 " pages (%" PRIu64 " bytes), %" PRIu64 " free, %" PRIu64
-		" leaked\n",
+		" leaked, %" PRIu64 " poisoned\n",
 		stats.total_pages, stats.total_pages << SGX_PAGE_SHIFT, stats.free_pages,
-		stats.leaked_pages);
+		stats.leaked_pages, stats.poisoned_pages);
 	for (unsigned int i = 0; i < stats.nr_sections; i++) {
 		const struct sgx_section_stats *s = &stats.sections[i];
 
 		fprintf(out,
 			"  section %u: 0x%" PRIx64 "-0x%" PRIx64 " sgx_total_bytes %" PRIu64
-			" free_bytes %" PRIu64 " leaked %" PRIu64 " dirty %" PRIu64 "\n",
+			" free_bytes %" PRIu64 " leaked %" PRIu64 " dirty %" PRIu64
+			" poisoned %" PRIu64 "\n",
 			i, s->base, s->base + s->total_bytes - 1, s->total_bytes, s->free_bytes,
-			s->leaked_pages, s->dirty_pages);
+			s->leaked_pages, s->dirty_pages, s->poisoned_pages);
 	}
-	fprintf(out, "devices:%s%s\n", platform->have_enclave_dev ? " /dev/sgx_enclave" : "",
-		platform->have_provision_dev ? " /dev/sgx_provision" : "");
+	fprintf(out, "devices:%s%s%s\n", platform->have_enclave_dev ? " /dev/sgx_enclave" : "",
+		platform->have_provision_dev ? " /dev/sgx_provision" : "",
+		platform->have_vepc_dev ? " /dev/sgx_vepc" : "");
 	fprintf(out, "SGX2: %s\n", platform->have_sgx2 ? "yes" : "no");
 	fprintf(out, "launch control: %s\n",
 		!platform->flc ? "none (the launch-key MSRs are locked)"
@@ -188,7 +213,9 @@ void sgx_platform_print_stats(struct sgx_platform *platform, FILE *out)
 	struct sgx_platform_stats stats;
 
 	sgx_platform_get_stats(platform, &stats);
-	fprintf(out, "EPC: %" PRIu64 " pages, %" PRIu64 " free, %" PRIu64 " leaked\n",
-		stats.total_pages, stats.free_pages, stats.leaked_pages);
+	fprintf(out,
+		"EPC: %" PRIu64 " pages, %" PRIu64 " free, %" PRIu64 " leaked, %" PRIu64
+		" poisoned\n",
+		stats.total_pages, stats.free_pages, stats.leaked_pages, stats.poisoned_pages);
 	sgx_print_stats(&stats, out);
 }

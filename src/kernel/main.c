@@ -7,18 +7,18 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "cpu/encls.h"
 #include "kernel/driver.h"
 #include "kernel/encl.h"
 #include "kernel/task.h"
-
-#define EREMOVE_ERROR_MESSAGE                                                              \
-	"EREMOVE returned %d (0x%x) and an EPC page was leaked. SGX may become unusable. " \
-	"Refer to Documentation/arch/x86/sgx.rst for more information."
+#include "kernel/virt.h"
 
 /* The kernel's SGX_MISC_RESERVED_MASK: only EXINFO (bit 0) is architecturally defined. */
 #define SGX_MISC_RESERVED_MASK (~1ULL)
@@ -55,6 +55,8 @@ struct sgx_lp *sgx_get_lp(struct sgx_platform *platform)
 {
 	struct sgx_lp *lp;
 
+	/* A sleeping machine runs no leaf (power.h). */
+	sgx_pm_encls_wait(platform);
 	sgx_lockdep_acquire(SGX_LOCK_LP);
 	lp = sgx_cpu_get_lp(platform->cpu);
 	/*
@@ -180,7 +182,17 @@ void sgx_free_epc_page(struct sgx_platform *platform, struct sgx_epc_page *page)
 	sgx_mutex_lock(&section->lock, SGX_LOCK_LISTS);
 	page->owner = NULL;
 	page->owner_kind = SGX_EPC_OWNER_NONE;
-	/* Poisoned pages would go to a poison list (memory failure, ref §4.11): not modelled. */
+	if (sgx_epc_page_poisoned(page)) {
+		/*
+		 * A page with a memory error is never handed out again (ref §4.11). The kernel
+		 * still counts it in sgx_nr_free_pages; here the counts stay exact.
+		 */
+		TAILQ_INSERT_TAIL(&section->poison_page_list, page, list);
+		page->flags = SGX_EPC_PAGE_POISONED;
+		section->nr_poisoned++;
+		sgx_mutex_unlock(&section->lock, SGX_LOCK_LISTS);
+		return;
+	}
 	TAILQ_INSERT_TAIL(&section->free_page_list, page, list);
 	page->flags = SGX_EPC_PAGE_IS_FREE;
 	section->nr_free++;
@@ -222,7 +234,7 @@ int sgx_encl_free_epc_page(struct sgx_platform *platform, struct sgx_epc_page *p
 		 * nowhere, so the damage stays contained (seed 004).
 		 */
 		if (sgx_platform_warn_first(platform, SGX_WARN_EREMOVE_LEAK))
-			sgx_log(SGX_LOG_WARNING, EREMOVE_ERROR_MESSAGE, ret, ret);
+			sgx_log(SGX_LOG_WARNING, SGX_EREMOVE_ERROR_MESSAGE, ret, ret);
 		sgx_epc_page_leak(platform, page);
 		return ret;
 	}
@@ -264,6 +276,140 @@ out:
 	return ret;
 }
 
+/* --- memory failure ------------------------------------------------------------------------ */
+
+/*
+ * What the machine check gives the task that consumed the error: force_sig(SIGBUS), i.e. SIGBUS
+ * with si_code SI_KERNEL and no address (arch_memory_failure() sends no BUS_MCEERR_* details).
+ */
+static void sgx_force_sigbus(void)
+{
+	siginfo_t info = { .si_signo = SIGBUS, .si_code = SI_KERNEL };
+
+	info.si_pid = 0;
+	syscall(SYS_rt_tgsigqueueinfo, getpid(), syscall(SYS_gettid), SIGBUS, &info);
+}
+
+struct sgx_poison_target {
+	struct sgx_encl *encl;
+	struct sgx_vepc *vepc;
+	uint64_t addr; /* enclave page address, or vEPC file page offset */
+};
+
+/*
+ * Which enclave page or vEPC offset holds page right now, with a reference on its owner. The
+ * owner pointer itself may be freed under us, so the owners are searched, not followed.
+ */
+static bool sgx_poison_find_owner(struct sgx_platform *platform, struct sgx_epc_page *page,
+				  struct sgx_poison_target *target)
+{
+	struct sgx_encl *encl;
+	struct sgx_vepc *vepc;
+	void *entry;
+	uint64_t key;
+
+	*target = (struct sgx_poison_target){ 0 };
+	sgx_mutex_lock(&platform->encl_list_lock, SGX_LOCK_ENCL_LIST);
+	LIST_FOREACH(encl, &platform->encl_list, link)
+	{
+		size_t pos = 0;
+
+		sgx_encl_lock(encl);
+		while ((entry = sgx_pagemap_next(&encl->page_array, &pos, NULL))) {
+			struct sgx_encl_page *encl_page = entry;
+
+			if (encl_page->epc_page == page && sgx_encl_get_unless_zero(encl)) {
+				target->encl = encl;
+				target->addr = sgx_encl_page_addr(encl_page);
+				break;
+			}
+		}
+		sgx_encl_unlock(encl);
+		if (target->encl)
+			break;
+	}
+	sgx_mutex_unlock(&platform->encl_list_lock, SGX_LOCK_ENCL_LIST);
+	if (target->encl)
+		return true;
+
+	sgx_mutex_lock(&platform->vepc_list_lock, SGX_LOCK_ENCL_LIST);
+	LIST_FOREACH(vepc, &platform->vepc_list, link)
+	{
+		size_t pos = 0;
+
+		sgx_mutex_lock(&vepc->lock, SGX_LOCK_ENCL);
+		while ((entry = sgx_pagemap_next(&vepc->page_array, &pos, &key))) {
+			if (entry == page && sgx_vepc_tryget(vepc)) {
+				target->vepc = vepc;
+				target->addr = key;
+				break;
+			}
+		}
+		sgx_mutex_unlock(&vepc->lock, SGX_LOCK_ENCL);
+		if (target->vepc)
+			break;
+	}
+	sgx_mutex_unlock(&platform->vepc_list_lock, SGX_LOCK_ENCL_LIST);
+	return target->vepc != NULL;
+}
+
+int sgx_memory_failure(struct sgx_platform *platform, sgx_paddr_t paddr, int flags)
+{
+	struct sgx_epc_page *page = sgx_epc_page_lookup(platform, paddr);
+	struct sgx_poison_target target;
+	struct sgx_epc_section *section;
+	const struct sgx_mm_ops *ops;
+
+	/* mm calls this for every error without a struct page, not only for EPC. */
+	if (!page)
+		return -ENXIO;
+	/*
+	 * Consumed synchronously: the hardware has already left the enclave (an AEX) and will not
+	 * re-enter it through this page; the signal tells the task why its enclave broke.
+	 */
+	if (flags & SGX_MF_ACTION_REQUIRED)
+		sgx_force_sigbus();
+
+	section = &platform->sections[page->section];
+	sgx_mutex_lock(&section->lock, SGX_LOCK_LISTS);
+	if (page->poison) {
+		sgx_mutex_unlock(&section->lock, SGX_LOCK_LISTS);
+		return 0;
+	}
+	__atomic_store_n(&page->poison, 1, __ATOMIC_RELEASE);
+	if (page->flags & SGX_EPC_PAGE_IS_FREE) {
+		TAILQ_REMOVE(&section->free_page_list, page, list);
+		TAILQ_INSERT_TAIL(&section->poison_page_list, page, list);
+		page->flags = SGX_EPC_PAGE_POISONED;
+		section->nr_free--;
+		section->nr_poisoned++;
+		sgx_mutex_unlock(&section->lock, SGX_LOCK_LISTS);
+		__atomic_fetch_sub(&platform->nr_free_pages, 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	sgx_mutex_unlock(&section->lock, SGX_LOCK_LISTS);
+
+	/* In use: never EWB it (that would read the bad memory); it goes when its owner frees it. */
+	sgx_unmark_page_reclaimable(platform, page);
+
+	/*
+	 * The emulator's part of the hardware: the next access to the page must consume the error.
+	 * Its mappings are zapped, and the fault path answers SGX_FAULT_HWPOISON from now on.
+	 */
+	if (!sgx_poison_find_owner(platform, page, &target))
+		return 0; /* a SECS or VA page, or one being freed: nothing maps it */
+	ops = __atomic_load_n(&platform->mm_ops, __ATOMIC_ACQUIRE);
+	if (target.encl) {
+		sgx_encl_zap(target.encl, target.addr, target.addr + SGX_PAGE_SIZE);
+		sgx_encl_put(target.encl);
+	} else {
+		if (ops && ops->zap_vepc)
+			ops->zap_vepc(platform->mm_priv, target.vepc, target.addr, 1);
+		sgx_vepc_put(target.vepc);
+	}
+	return 0;
+}
+
 /* --- boot --------------------------------------------------------------------------------- */
 
 static bool sgx_setup_epc_section(struct sgx_platform *platform, sgx_paddr_t phys_addr,
@@ -280,6 +426,7 @@ static bool sgx_setup_epc_section(struct sgx_platform *platform, sgx_paddr_t phy
 	section->nr_pages = nr_pages;
 	pthread_mutex_init(&section->lock, NULL);
 	TAILQ_INIT(&section->free_page_list);
+	TAILQ_INIT(&section->poison_page_list);
 
 	/* Every page starts dirty: it may hold anything a previous kernel left (ref §4.1). */
 	for (uint64_t i = 0; i < nr_pages; i++) {
@@ -417,6 +564,11 @@ static void sgx_drv_init(struct sgx_platform *platform)
 
 	/* /dev/sgx_provision is registered by sgx_init itself, whatever the driver decides. */
 	platform->have_provision_dev = true;
+	/*
+	 * /dev/sgx_vepc comes from sgx_vepc_init(), which needs VMX and CONFIG_X86_SGX_KVM, not
+	 * launch control ("Support SGX virtualization only."): the emulated machine has both.
+	 */
+	platform->have_vepc_dev = true;
 
 	if (!lc) {
 		pr_info("SGX disabled: SGX launch control CPU feature is not available, "
@@ -455,6 +607,11 @@ static struct sgx_platform *sgx_platform_boot(struct sgx_cpu *cpu, bool own_cpu)
 	TAILQ_INIT(&platform->active_page_list);
 	TAILQ_INIT(&platform->dirty_page_list);
 	LIST_INIT(&platform->encl_list);
+	pthread_mutex_init(&platform->vepc_list_lock, NULL);
+	LIST_INIT(&platform->vepc_list);
+	pthread_mutex_init(&platform->zombie_secs_lock, NULL);
+	TAILQ_INIT(&platform->zombie_secs_pages);
+	sgx_pm_state_init(&platform->pm);
 	sgx_pause_state_init(&platform->pause);
 	pthread_mutex_init(&platform->inject.lock, NULL);
 	sgx_reclaimer_init(platform);
@@ -520,6 +677,12 @@ struct sgx_platform *sgx_platform_create(const struct sgxemu_config *config, cha
 			snprintf(err, errlen, "platform boot failed: %s", strerror(saved));
 		sgx_cpu_destroy(cpu);
 		errno = saved;
+		return NULL;
+	}
+	if (sgx_platform_apply_injection(platform, err, errlen)) {
+		sgx_platform_destroy(platform);
+		errno = EINVAL;
+		return NULL;
 	}
 	return platform;
 }
@@ -552,6 +715,9 @@ static void sgx_platform_free(struct sgx_platform *platform)
 	pthread_mutex_destroy(&platform->inject.lock);
 	pthread_mutex_destroy(&platform->reclaimer_lock);
 	pthread_mutex_destroy(&platform->encl_list_lock);
+	pthread_mutex_destroy(&platform->vepc_list_lock);
+	pthread_mutex_destroy(&platform->zombie_secs_lock);
+	sgx_pm_state_destroy(&platform->pm);
 	free(platform);
 }
 
@@ -559,8 +725,12 @@ void sgx_platform_destroy(struct sgx_platform *platform)
 {
 	struct sgx_encl *encl;
 
+	struct sgx_vepc *vepc;
+
 	if (!platform)
 		return;
+	/* A machine that is switched off while asleep: nothing may wait for a wake-up any more. */
+	sgx_platform_resume(platform);
 	/* Every device file of this platform goes: that drops the files' enclave references. */
 	sgx_driver_platform_gone(platform);
 	/* ksgxd finishes its batch; pages it set aside go back to their enclaves' teardown. */
@@ -581,6 +751,15 @@ void sgx_platform_destroy(struct sgx_platform *platform)
 	}
 	sgx_mutex_unlock(&platform->encl_list_lock, SGX_LOCK_ENCL_LIST);
 
+	sgx_mutex_lock(&platform->vepc_list_lock, SGX_LOCK_ENCL_LIST);
+	while ((vepc = LIST_FIRST(&platform->vepc_list))) {
+		sgx_mutex_unlock(&platform->vepc_list_lock, SGX_LOCK_ENCL_LIST);
+		pr_warn("a virtual EPC is still mapped at platform shutdown; releasing it");
+		sgx_vepc_release(vepc);
+		sgx_mutex_lock(&platform->vepc_list_lock, SGX_LOCK_ENCL_LIST);
+	}
+	sgx_mutex_unlock(&platform->vepc_list_lock, SGX_LOCK_ENCL_LIST);
+
 	if (platform->own_cpu)
 		sgx_cpu_destroy(platform->cpu);
 	sgx_platform_free(platform);
@@ -595,6 +774,8 @@ struct sgx_cpu *sgx_platform_abandon(struct sgx_platform *platform)
 	sgx_reclaimer_stop(platform);
 	while ((encl = LIST_FIRST(&platform->encl_list)))
 		sgx_encl_abandon(encl);
+	while (LIST_FIRST(&platform->vepc_list))
+		sgx_vepc_abandon(LIST_FIRST(&platform->vepc_list));
 	platform->own_cpu = false;
 	sgx_platform_free(platform);
 	return cpu;

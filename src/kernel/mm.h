@@ -22,12 +22,14 @@
 #ifndef SGXEMU_KERNEL_MM_H
 #define SGXEMU_KERNEL_MM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cpu/cpu.h"
 
 struct sgx_encl;
 struct sgx_platform;
+struct sgx_vepc;
 
 /* VMA access bits, the kernel's VM_READ/VM_WRITE/VM_EXEC (equal to PROT_READ/WRITE/EXEC). */
 #define SGX_VM_READ 0x1UL
@@ -48,6 +50,17 @@ struct sgx_mm_ops {
 	 * could not be made to leave (stopped, for example). Used by the reclaimer and SGX2 flows.
 	 */
 	int (*kick)(void *priv, struct sgx_encl *encl);
+	/*
+	 * Drop the host and CPU PTEs of file pages [pgoff, pgoff + nr) in every mapping of vepc
+	 * (a frame got a memory error: its next access must fault). Optional.
+	 */
+	void (*zap_vepc)(void *priv, struct sgx_vepc *vepc, uint64_t pgoff, uint64_t nr);
+	/*
+	 * fixup_user_fault(): resolve a non-present access at addr as a write from user mode
+	 * would, without delivering anything; 0 if a page is mapped there now, else -EFAULT.
+	 * The hypervisor helpers use it to find the frame behind a vEPC address. Optional.
+	 */
+	int (*fault_in)(void *priv, uint64_t addr);
 };
 
 void sgx_platform_register_mm(struct sgx_platform *platform, const struct sgx_mm_ops *ops,
@@ -77,6 +90,11 @@ enum sgx_vm_fault {
 	SGX_FAULT_MAPPED, /* the CPU PTE is set: install the host PTE */
 	SGX_FAULT_RETRY,  /* VM_FAULT_NOPAGE without a PTE: sgx_fault_wait(), then run the access again */
 	SGX_FAULT_SIGBUS, /* deliver SIGBUS (or the vDSO's fixup: vector 14) */
+	/*
+	 * The frame has a memory error (sgx_memory_failure): the access consumes it, and the
+	 * machine check forces SIGBUS on the thread (after an AEX if it was in an enclave).
+	 */
+	SGX_FAULT_HWPOISON,
 };
 
 struct sgx_fault_answer {

@@ -17,6 +17,8 @@
  *   driver.c   the device files as an in-process API (sgxemu_open/ioctl/close), the default platform
  *   task.c     the calling thread as the kernel sees it: blocked signals, signal_pending, sleeps
  *   vma.c      find_vma()/VM_MAYEXEC for ADD_PAGES's source, from /proc/self/{maps,mountinfo}
+ *   virt.c     /dev/sgx_vepc and the hypervisor's ECREATE/EINIT helpers (virt.h)
+ *   power.c    suspend and resume: the EPC lost in a power cycle (power.h)
  *   check.c    the invariant checker;  info.c  observability (`sgxemu info`)
  *   pause.c    pause points;  inject.c  fault injection;  lockdep.c  lock-order checking
  */
@@ -36,6 +38,7 @@
 #include "kernel/err.h"
 #include "kernel/lockdep.h"
 #include "kernel/pause.h"
+#include "kernel/power.h"
 
 /* Constants of ref §5. */
 #define SGX_MAX_EPC_SECTIONS 8
@@ -47,6 +50,14 @@
 #define SGX_CPUID_EPC_MASK 0xF
 #define SGX_CPUID_EPC_INVALID 0
 #define SGX_CPUID_EPC_SECTION 1
+
+/* The kernel's EREMOVE_ERROR_MESSAGE: an EREMOVE failed and the page is never freed (seed 004). */
+#define SGX_EREMOVE_ERROR_MESSAGE                                                          \
+	"EREMOVE returned %d (0x%x) and an EPC page was leaked. SGX may become unusable. " \
+	"Refer to Documentation/arch/x86/sgx.rst for more information."
+
+/* arch_memory_failure() flags (mm's MF_*). */
+#define SGX_MF_ACTION_REQUIRED (1 << 0)
 
 /* sgx_epc_page.flags: the kernel's two bits ... */
 #define SGX_EPC_PAGE_RECLAIMER_TRACKED (1U << 0)
@@ -64,6 +75,12 @@
  * (reclaim.c): TRACKED and on a list, but not the LRU.
  */
 #define SGX_EPC_PAGE_DEFERRED (1U << 10)
+/*
+ * A page with a memory error that left the allocator for good: the kernel's per-node poison list
+ * (ref §4.11). page->poison is set as soon as the error is reported; this flag marks the page's
+ * arrival on the poison list (at once if it was free, when it is freed otherwise).
+ */
+#define SGX_EPC_PAGE_POISONED (1U << 11)
 
 /*
  * Who owns an allocated page. The kernel keeps only `owner` and knows the kind from context
@@ -75,7 +92,7 @@ enum sgx_epc_owner_kind {
 	SGX_EPC_OWNER_ENCL_PAGE, /* owner: struct sgx_encl_page * (a child page) */
 	SGX_EPC_OWNER_SECS,	 /* owner: &encl->secs */
 	SGX_EPC_OWNER_VA,	 /* owner: struct sgx_encl_va_page * */
-	SGX_EPC_OWNER_VEPC,	 /* owner: the vEPC (later) */
+	SGX_EPC_OWNER_VEPC,	 /* owner: struct sgx_vepc *, or &platform->zombie_secs_pages */
 	SGX_EPC_OWNER_TEST,	 /* owner: anything; tests holding raw frames */
 };
 
@@ -103,6 +120,9 @@ struct sgx_epc_section {
 	uint64_t nr_free;
 	uint64_t nr_leaked; /* under lock */
 	uint64_t nr_dirty;  /* set at boot */
+	/* Pages with memory errors, never to be allocated again (the kernel's per-node list). */
+	struct sgx_epc_list poison_page_list;
+	uint64_t nr_poisoned; /* under lock */
 };
 
 /* One-shot warnings are per platform: a platform is one boot, and WARN_ONCE fires once a boot. */
@@ -127,6 +147,10 @@ enum sgx_warn_once {
 	SGX_WARN_SGX2_ETRACK_REPEAT, /* "ETRACK repeat returned ..." */
 	SGX_WARN_EMODPR,	     /* "EMODPR encountered exception ..." */
 	SGX_WARN_EMODT,		     /* "EMODT encountered exception ..." */
+	SGX_WARN_VEPC_EREMOVE,
+	SGX_WARN_VEPC_REMOVE_ALL,
+	SGX_WARN_VIRT_ACCESS,
+	SGX_WARN_VIRT_ECREATE,
 	SGX_WARN_NR,
 };
 
@@ -156,7 +180,9 @@ struct sgx_launch_cache {
 
 struct sgx_mm_ops;
 struct sgx_encl;
+struct sgx_vepc;
 LIST_HEAD(sgx_encl_list, sgx_encl);
+LIST_HEAD(sgx_vepc_list, sgx_vepc);
 
 /*
  * What the reclaimer did, since boot (all updated with relaxed atomics). "Pages" are child pages
@@ -229,6 +255,7 @@ struct sgx_platform {
 	/* Driver state (sgx_drv_init): which nodes exist and the reserved masks. */
 	bool have_enclave_dev;
 	bool have_provision_dev;
+	bool have_vepc_dev;
 	bool have_sgx2;
 	uint64_t misc_reserved_mask;
 	uint64_t attributes_reserved_mask;
@@ -245,6 +272,15 @@ struct sgx_platform {
 	unsigned int nr_encls;
 	uint64_t next_encl_id;
 
+	/* Virtual EPC instances (virt.c), and the SECS pages no release could free yet (ref §3.5). */
+	pthread_mutex_t vepc_list_lock;
+	struct sgx_vepc_list vepc_list;
+	pthread_mutex_t zombie_secs_lock;
+	struct sgx_epc_list zombie_secs_pages;
+
+	/* Suspend and resume (power.c). */
+	struct sgx_pm_state pm;
+
 	/* The runtime's callbacks (mm.h); NULL until it registers. */
 	const struct sgx_mm_ops *mm_ops;
 	void *mm_priv;
@@ -254,6 +290,12 @@ struct sgx_platform {
 	uint32_t warned; /* enum sgx_warn_once bits, atomic */
 
 	struct sgx_reclaimer reclaimer;
+
+	/* Test-only switches that take a safety measure out, to show what it protects against. */
+	struct {
+		/* sgx_virt_einit() leaves the host's launch-key cache alone (seed 000's bug). */
+		bool virt_einit_keeps_launch_cache;
+	} test_hooks;
 };
 
 /* --- boot and shutdown (main.c) ---------------------------------------------------------- */
@@ -301,6 +343,22 @@ int sgx_encl_free_epc_page(struct sgx_platform *platform, struct sgx_epc_page *p
 
 /* A page that can never be freed (its EREMOVE failed): off every list, never reused. */
 void sgx_epc_page_leak(struct sgx_platform *platform, struct sgx_epc_page *page);
+
+/*
+ * arch_memory_failure() (ref §4.11): the memory controller reported an error in the EPC page at
+ * paddr. A free page goes to the poison list at once; a page in use leaves the reclaimer's LRU
+ * (so EWB never reads it) and its mappings are zapped, so that the next access consumes the error
+ * (the fault path answers SGX_FAULT_HWPOISON and the runtime delivers the machine check's
+ * SIGBUS); it goes to the poison list when it is freed. SGX_MF_ACTION_REQUIRED (the error was
+ * consumed synchronously by the calling thread) also forces SIGBUS on the caller. Returns 0
+ * (also for a page already poisoned), or -ENXIO if paddr is not EPC.
+ */
+int sgx_memory_failure(struct sgx_platform *platform, sgx_paddr_t paddr, int flags);
+
+static inline bool sgx_epc_page_poisoned(const struct sgx_epc_page *page)
+{
+	return __atomic_load_n(&page->poison, __ATOMIC_ACQUIRE);
+}
 
 struct sgx_epc_page *sgx_epc_page_lookup(struct sgx_platform *platform, sgx_paddr_t paddr);
 
@@ -363,6 +421,12 @@ bool sgx_platform_warn_first(struct sgx_platform *platform, enum sgx_warn_once w
 int sgx_inject_encls(struct sgx_platform *platform, unsigned int leaf, sgx_paddr_t frame, int ret,
 		     unsigned int count);
 void sgx_inject_clear(struct sgx_platform *platform);
+/*
+ * The configuration's fault injection (inject-eremove, inject-poison, inject-einit-unmasked),
+ * applied once the platform has booted (sanitising must not meet it). 0, or -EINVAL with the
+ * reason in err (a frame that is not EPC).
+ */
+int sgx_platform_apply_injection(struct sgx_platform *platform, char *err, size_t errlen);
 /* Called at each ENCLS site: true (and *ret set) if a rule fires. */
 bool __sgx_inject_hit(struct sgx_platform *platform, unsigned int leaf, sgx_paddr_t frame,
 		      int *ret);
@@ -378,12 +442,16 @@ static inline bool sgx_inject_hit(struct sgx_platform *platform, unsigned int le
 
 /*
  * Checks, without changing anything:
- *  - per section: free + allocated + leaked + dirty = total, and the free list matches nr_free;
- *  - every allocated page has an owner that points back at it;
- *  - the EPCM is valid exactly for owned pages, with the type, address and SECS the owner implies
- *    (free pages are invalid; leaked and dirty pages may be anything);
+ *  - per section: free + allocated + leaked + dirty + poisoned = total, and the free and poison
+ *    lists match their counts;
+ *  - every allocated page has an owner that points back at it (enclaves, vEPC instances, the
+ *    zombie SECS list); guest pages are never on the reclaimer's LRU;
+ *  - the EPCM is valid exactly for owned enclave pages, with the type, address and SECS the owner
+ *    implies (free pages are invalid; leaked, dirty and guest pages may be anything; pages of an
+ *    enclave created before the last power cycle may be invalid);
  *  - every CPU page-table entry at an enclave page's address points at a valid frame holding
- *    that address for an enclave, and pages of live enclaves are where their records say.
+ *    that address for an enclave (or at a frame that enclave lost in a power cycle), and pages
+ *    of live enclaves are where their records say.
  * Returns 0, or -1 with the first violation described in err. Safe to call at any quiescent
  * point; it takes the enclave locks one at a time.
  */
@@ -395,6 +463,7 @@ struct sgx_section_stats {
 	uint64_t free_bytes;
 	uint64_t leaked_pages;
 	uint64_t dirty_pages;
+	uint64_t poisoned_pages;
 };
 
 struct sgx_platform_stats {
@@ -403,10 +472,15 @@ struct sgx_platform_stats {
 	uint64_t total_pages;
 	uint64_t free_pages;
 	uint64_t leaked_pages;
+	uint64_t poisoned_pages;
 	unsigned int nr_enclaves;
 	uint64_t encl_pages;	 /* resident child pages over all enclaves */
 	uint64_t evicted_pages;	 /* child pages in backing stores over all enclaves */
 	uint64_t evicted_secs;	 /* enclaves whose SECS is in its backing store */
+	unsigned int nr_vepcs;
+	uint64_t vepc_pages;   /* frames held by live vEPC instances */
+	uint64_t zombie_pages; /* SECS frames of released vEPCs that could not be EREMOVEd yet */
+	uint64_t suspends;     /* completed sgx_platform_suspend() calls */
 	uint64_t va_pages;
 	uint64_t lru_pages;	 /* on the reclaimer's LRU */
 	uint64_t deferred_pages; /* blocked, waiting for tracking to complete */
@@ -424,5 +498,7 @@ void sgx_platform_print_stats(struct sgx_platform *platform, FILE *out);
 
 /* The default platform, booted from the environment on first use; NULL if that boot failed. */
 struct sgx_platform *sgx_default_platform(void);
+/* The default platform if it has been booted, without booting it (NULL otherwise). */
+struct sgx_platform *sgx_default_platform_booted(void);
 
 #endif /* SGXEMU_KERNEL_SGX_H */

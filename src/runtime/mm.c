@@ -9,6 +9,11 @@
  * and whole mappings made before SGX_IOC_ENCLAVE_CREATE, map an empty memfd instead, so that an
  * access is a SIGBUS, as the kernel's fault handler answers for an address without a page.
  *
+ * A mapping of /dev/sgx_vepc is a VMA too: it maps the vEPC's storage memfd at the file offset,
+ * registered the same way; its first touch of a page allocates and binds a frame in the kernel
+ * layer (sgx_vepc_fault). It is never inherited by fork (MADV_DONTFORK, the kernel's
+ * VM_DONTCOPY), and the host sees what the frames hold (no abort page, see internals.md).
+ *
  * Locking: mm_lock is the runtime address-space lock of DESIGN.md's lock order, above the
  * enclave lock.
  */
@@ -37,6 +42,7 @@
 #include "kernel/err.h"
 #include "kernel/lockdep.h"
 #include "kernel/mm.h"
+#include "kernel/virt.h"
 #include "runtime/mm_internal.h"
 #include "runtime/runtime.h"
 
@@ -49,6 +55,9 @@ struct sgx_vma {
 	unsigned long vm_flags;	 /* the application's PROT_READ/WRITE/EXEC */
 	/* A reference, as a VMA holds its file; NULL in a forked child (every fault: SIGBUS). */
 	struct sgx_encl *encl;
+	/* A vEPC mapping instead (encl is NULL): a reference, and the file page offset at start. */
+	struct sgx_vepc *vepc;
+	uint64_t pgoff;
 	/* The part of [start, end) that maps the enclave's storage (empty until attached). */
 	uint64_t storage_start;
 	uint64_t storage_end;
@@ -178,6 +187,11 @@ bool sgx_mm_touches_enclave(uint64_t start, uint64_t end)
 	return true; /* a writer interrupted on this very thread: let the slow path decide */
 }
 
+static struct sgx_platform *vma_platform(const struct sgx_vma *vma)
+{
+	return vma->vepc ? vma->vepc->platform : vma->encl->platform;
+}
+
 static struct sgx_vma *find_vma(uint64_t addr)
 {
 	struct sgx_vma *vma;
@@ -236,7 +250,7 @@ static int attach_storage(struct sgx_vma *vma)
 	void *p;
 	int fd, ret;
 
-	if (vma->storage_start != vma->storage_end)
+	if (vma->storage_start != vma->storage_end || vma->vepc)
 		return 0;
 	if (!vma->encl)
 		return -ENODEV; /* forked: there is no enclave to attach */
@@ -286,8 +300,12 @@ static struct sgx_vma *split_vma(struct sgx_vma *vma, uint64_t at)
 		if (vma->storage_start >= vma->storage_end)
 			vma->storage_start = vma->storage_end = 0;
 	}
-	if (tail->encl)
+	if (tail->vepc) {
+		tail->pgoff += (at - vma->start) >> 12;
+		sgx_vepc_get(tail->vepc);
+	} else if (tail->encl) {
 		sgx_encl_get(tail->encl);
+	}
 	TAILQ_INSERT_AFTER(&mm.vmas, vma, tail, link);
 	return tail;
 }
@@ -318,11 +336,14 @@ static int for_each_vma_piece(uint64_t start, uint64_t end,
 static void forget_vma(struct sgx_vma *vma, void *arg)
 {
 	/* The CPU's PTEs of this mapping go with it; the host's go with the munmap/mmap. */
-	if (vma->encl) {
+	TAILQ_REMOVE(&mm.vmas, vma, link);
+	if (vma->vepc) {
+		sgx_vepc_unmap(vma->vepc, vma->start, vma->pgoff, vma->end - vma->start);
+		sgx_vepc_put(vma->vepc);
+	} else if (vma->encl) {
 		sgx_encl_unmap(vma->encl, vma->start, vma->end);
 		sgx_encl_put(vma->encl);
 	}
-	TAILQ_REMOVE(&mm.vmas, vma, link);
 	free(vma);
 }
 
@@ -339,10 +360,78 @@ static unsigned long prot_to_vm(int prot)
 	return (unsigned long)prot & SGX_VM_ACCESS_FLAGS;
 }
 
+/*
+ * mmap() of /dev/sgx_vepc: the vEPC's storage at the file offset, MAP_SHARED only, not inherited
+ * by fork; frames come with the first touch of each page.
+ */
+static void *vepc_mmap(void *addr, size_t len, int prot, int flags, struct sgx_vepc *vepc,
+		       off_t offset)
+{
+	struct sgx_vma *vma = NULL;
+	uint64_t start;
+	int ret, fd;
+	void *p;
+
+	ret = sgx_runtime_init();
+	if (ret)
+		goto fail_put;
+	sgx_runtime_attach_platform(vepc->platform);
+	ret = -EINVAL;
+	if (!len || (offset & ~PAGE_MASK) || offset < 0)
+		goto fail_put;
+	len = (len + PAGE_SIZE - 1) & PAGE_MASK;
+	ret = sgx_vepc_mmap(vepc, (uint64_t)offset >> 12, len, (flags & MAP_TYPE) == MAP_SHARED,
+			    &fd);
+	if (ret)
+		goto fail_put;
+	vma = calloc(1, sizeof(*vma));
+	ret = -ENOMEM;
+	if (!vma)
+		goto fail_put;
+
+	mm_write_lock();
+	p = sgx_sys_mmap(addr, len, prot, (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) | MAP_SHARED,
+			 fd, offset);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		goto fail_unlock;
+	}
+	start = (uint64_t)p;
+	ret = uffd_register(start, start + len);
+	if (!ret && sgx_sys_madvise(p, len, MADV_DONTFORK))
+		ret = -errno;
+	if (ret) {
+		/* The storage must never be reachable without the fault path: no mapping at all. */
+		sgx_sys_munmap(p, len);
+		forget_range_locked(start, start + len);
+		goto fail_unlock;
+	}
+	forget_range_locked(start, start + len);
+	vma->start = start;
+	vma->end = start + len;
+	vma->vm_flags = prot_to_vm(prot);
+	vma->vepc = vepc;
+	vma->pgoff = (uint64_t)offset >> 12;
+	vma->storage_start = start;
+	vma->storage_end = start + len;
+	insert_vma(vma);
+	mm_write_unlock();
+	return p;
+
+fail_unlock:
+	mm_write_unlock();
+fail_put:
+	free(vma);
+	sgx_vepc_put(vepc);
+	errno = -ret;
+	return MAP_FAILED;
+}
+
 __attribute__((visibility("default"))) void *sgxemu_mmap(void *addr, size_t len, int prot,
 							  int flags, int fd, off_t offset)
 {
 	struct sgx_encl *encl;
+	struct sgx_vepc *vepc;
 	struct sgx_vma *vma;
 	uint64_t start;
 	void *p;
@@ -350,8 +439,15 @@ __attribute__((visibility("default"))) void *sgxemu_mmap(void *addr, size_t len,
 
 	encl = sgx_encl_from_fd(fd);
 	if (IS_ERR(encl)) {
-		/* Not an enclave: the real system call; a forked child's enclave fd: ENODEV. */
+		/* Not an enclave: a vEPC, or the real system call; a forked child's file: ENODEV. */
 		if (PTR_ERR(encl) == -ENODEV) {
+			errno = ENODEV;
+			return MAP_FAILED;
+		}
+		vepc = sgx_vepc_from_fd(fd);
+		if (!IS_ERR(vepc))
+			return vepc_mmap(addr, len, prot, flags, vepc, offset);
+		if (PTR_ERR(vepc) == -ENODEV) {
 			errno = ENODEV;
 			return MAP_FAILED;
 		}
@@ -446,6 +542,7 @@ static void check_vma_prot(struct sgx_vma *vma, void *arg)
 {
 	struct mprotect_args *a = arg;
 
+	/* A vEPC has no mprotect rule of its own (and a forked child's VMA no enclave). */
 	if (!a->ret && vma->encl)
 		a->ret = sgx_encl_may_map(vma->encl, vma->start, vma->end, a->vm_flags);
 }
@@ -456,6 +553,11 @@ static void apply_vma_prot(struct sgx_vma *vma, void *arg)
 
 	vma->vm_flags = a->vm_flags;
 	vma->lowered = false;
+	if (vma->vepc) {
+		/* The host PTEs have the new protection already; the CPU's refault with it. */
+		sgx_vepc_unmap(vma->vepc, vma->start, vma->pgoff, vma->end - vma->start);
+		return;
+	}
 	/*
 	 * mprotect() gave every present page the new protection, also pages whose EPCM allows
 	 * less: drop the PTEs so that each is re-installed through the fault path's checks.
@@ -719,9 +821,16 @@ einval:
  */
 static void mm_fork_child_locked(void)
 {
-	struct sgx_vma *vma;
+	struct sgx_vma *vma, *next;
 
-	TAILQ_FOREACH (vma, &mm.vmas, link) {
+	for (vma = TAILQ_FIRST(&mm.vmas); vma; vma = next) {
+		next = TAILQ_NEXT(vma, link);
+		/* A vEPC mapping is VM_DONTCOPY: the child has none at all (nor the reference). */
+		if (vma->vepc) {
+			TAILQ_REMOVE(&mm.vmas, vma, link);
+			free(vma);
+			continue;
+		}
 		vma->encl = NULL;
 		vma->storage_start = vma->storage_end = 0;
 		vma->lowered = false;
@@ -833,6 +942,44 @@ static enum sgx_mm_fault_result install_pte(struct sgx_vma *vma, uint64_t page)
 	return SGX_MM_FAULT_SIGBUS;
 }
 
+/*
+ * A vEPC page: the kernel layer binds a frame to the offset and sets the CPU PTE; the host PTE
+ * maps the storage page, which must exist in the page cache for UFFDIO_CONTINUE (a frame the
+ * guest never wrote is a hole: allocate it, zero-filled).
+ */
+static enum sgx_mm_fault_result vepc_fault(struct sgx_vma *vma, uint64_t page,
+					   struct sgx_fault_answer *wait)
+{
+	struct uffdio_continue cont = { .range = { .start = page, .len = PAGE_SIZE } };
+	uint64_t pgoff = vma->pgoff + ((page - vma->start) >> 12);
+	struct sgx_fault_answer answer;
+
+	switch (sgx_vepc_fault(vma->vepc, page, pgoff, vma->vm_flags, &answer)) {
+	case SGX_FAULT_MAPPED:
+		break;
+	case SGX_FAULT_RETRY:
+		*wait = answer;
+		return SGX_MM_FAULT_MAPPED;
+	case SGX_FAULT_HWPOISON:
+		return SGX_MM_FAULT_HWPOISON;
+	case SGX_FAULT_SIGBUS:
+	default:
+		return SGX_MM_FAULT_SIGBUS;
+	}
+	if (fallocate(vma->vepc->storage_fd, 0, (off_t)(pgoff << 12), (off_t)PAGE_SIZE)) {
+		pr_warn("runtime: cannot allocate vEPC storage at page %llu (%s)",
+			(unsigned long long)pgoff, strerror(errno));
+		return SGX_MM_FAULT_SIGBUS;
+	}
+	if (sgx_sys_ioctl(sgx_runtime_uffd(), UFFDIO_CONTINUE, (unsigned long)&cont) &&
+	    errno != EEXIST) {
+		pr_warn("runtime: cannot map vEPC page %#llx (%s)", (unsigned long long)page,
+			strerror(errno));
+		return SGX_MM_FAULT_SIGBUS;
+	}
+	return SGX_MM_FAULT_MAPPED;
+}
+
 /* A mapping made before CREATE gets its storage now; called with the write lock. */
 static bool attach_for_fault(uint64_t page)
 {
@@ -863,6 +1010,12 @@ enum sgx_mm_fault_result sgx_mm_fault(uint64_t addr, unsigned int access)
 		mm_unlock();
 		return SGX_MM_FAULT_NOT_OURS;
 	}
+	if (vma->vepc) {
+		ret = vepc_fault(vma, page, &answer);
+		mm_unlock();
+		sgx_fault_wait(&answer);
+		return ret;
+	}
 	if (page < vma->storage_start || page >= vma->storage_end) {
 		bool attached;
 
@@ -887,6 +1040,9 @@ enum sgx_mm_fault_result sgx_mm_fault(uint64_t addr, unsigned int access)
 		break;
 	case SGX_FAULT_RETRY:
 		ret = SGX_MM_FAULT_MAPPED;
+		break;
+	case SGX_FAULT_HWPOISON:
+		ret = SGX_MM_FAULT_HWPOISON;
 		break;
 	case SGX_FAULT_SIGBUS:
 	default:
@@ -922,17 +1078,44 @@ void sgx_mm_zap_encl(struct sgx_encl *encl, uint64_t start, uint64_t end)
 	mm_unlock();
 }
 
-struct sgx_cpu *sgx_mm_cpu_at(uint64_t addr)
+void sgx_mm_zap_vepc(struct sgx_vepc *vepc, uint64_t pgoff, uint64_t nr)
 {
-	struct sgx_cpu *cpu = NULL;
+	struct sgx_vma *vma;
+
+	mm_read_lock();
+	TAILQ_FOREACH (vma, &mm.vmas, link) {
+		uint64_t vma_pages = (vma->end - vma->start) >> 12, first, last;
+
+		if (vma->vepc != vepc || pgoff >= vma->pgoff + vma_pages || pgoff + nr <= vma->pgoff)
+			continue;
+		first = pgoff > vma->pgoff ? pgoff : vma->pgoff;
+		last = pgoff + nr < vma->pgoff + vma_pages ? pgoff + nr : vma->pgoff + vma_pages;
+		sgx_vepc_unmap(vepc, vma->start + ((first - vma->pgoff) << 12), first,
+			       (last - first) << 12);
+		sgx_sys_madvise((void *)(vma->start + ((first - vma->pgoff) << 12)),
+				(last - first) << 12, MADV_DONTNEED);
+	}
+	mm_unlock();
+}
+
+struct sgx_platform *sgx_mm_platform_at(uint64_t addr)
+{
+	struct sgx_platform *platform = NULL;
 	struct sgx_vma *vma;
 
 	mm_read_lock();
 	vma = find_vma(addr);
-	if (vma && vma->encl)
-		cpu = vma->encl->platform->cpu;
+	if (vma && (vma->encl || vma->vepc))
+		platform = vma_platform(vma);
 	mm_unlock();
-	return cpu;
+	return platform;
+}
+
+struct sgx_cpu *sgx_mm_cpu_at(uint64_t addr)
+{
+	struct sgx_platform *platform = sgx_mm_platform_at(addr);
+
+	return platform ? platform->cpu : NULL;
 }
 
 int sgx_mm_prot_at(uint64_t addr)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct sgx_cpu;
+struct sgx_platform;
 
 enum sgx_mm_fault_result {
 	SGX_MM_FAULT_MAPPED, /* the page is there now: retry the access */
@@ -18,6 +19,8 @@ enum sgx_mm_fault_result {
 	/* Mapped in the CPU's page table, but the EPCM allows no access (TCS, PENDING): no host PTE */
 	SGX_MM_FAULT_NO_ACCESS,
 	SGX_MM_FAULT_NOT_OURS, /* not an enclave mapping: an ordinary fault */
+	/* The frame has a memory error: the access consumed it (the machine check's SIGBUS) */
+	SGX_MM_FAULT_HWPOISON,
 };
 
 /*
@@ -28,6 +31,8 @@ enum sgx_mm_fault_result sgx_mm_fault(uint64_t addr, unsigned int access);
 
 /* The processor whose enclave is mapped at addr, or NULL if addr is not in an enclave mapping. */
 struct sgx_cpu *sgx_mm_cpu_at(uint64_t addr);
+/* The same, as the platform (the kernel layer) that mapping belongs to. */
+struct sgx_platform *sgx_mm_platform_at(uint64_t addr);
 
 /* The protection the application gave the mapping at addr (PROT_*), or -1. */
 int sgx_mm_prot_at(uint64_t addr);

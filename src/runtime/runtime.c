@@ -127,6 +127,23 @@ static void runtime_zap(void *priv, struct sgx_encl *encl, uint64_t start, uint6
 	sgx_mm_zap_encl(encl, start, end);
 }
 
+static void runtime_zap_vepc(void *priv, struct sgx_vepc *vepc, uint64_t pgoff, uint64_t nr)
+{
+	sgx_mm_zap_vepc(vepc, pgoff, nr);
+}
+
+/* fixup_user_fault(): the fault path for addr, without delivering anything. */
+static int runtime_fault_in(void *priv, uint64_t addr)
+{
+	switch (sgx_mm_fault(addr, SGX_ACCESS_WRITE)) {
+	case SGX_MM_FAULT_MAPPED:
+	case SGX_MM_FAULT_NO_ACCESS:
+		return 0;
+	default:
+		return -EFAULT;
+	}
+}
+
 struct kick_target {
 	struct sgx_thread *t;
 	uint32_t acks;
@@ -236,6 +253,8 @@ void sgx_runtime_ipi_ack(struct sgx_thread *t)
 static const struct sgx_mm_ops runtime_mm_ops = {
 	.zap = runtime_zap,
 	.kick = runtime_kick,
+	.zap_vepc = runtime_zap_vepc,
+	.fault_in = runtime_fault_in,
 };
 
 void sgx_runtime_attach_platform(struct sgx_platform *platform)

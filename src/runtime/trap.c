@@ -32,6 +32,8 @@
 #include "cpu/enclu.h"
 #include "cpu/encls.h"
 #include "runtime/cpuid.h"
+#include "kernel/power.h"
+#include "kernel/sgx.h"
 #include "runtime/mm.h"
 #include "runtime/runtime.h"
 #include "runtime/sigframe.h"
@@ -301,6 +303,26 @@ sgxemu_debug_enclave_exception(unsigned int vector, unsigned int error_code, uin
 	asm volatile("" : : "r"(vector), "r"(error_code), "r"(addr), "r"(rip) : "memory");
 }
 
+/*
+ * A memory error consumed (the fault path answered HWPOISON): the machine check's action is the
+ * kernel's arch_memory_failure(), which forces SIGBUS on the task: si_code SI_KERNEL, no
+ * address. Delivered at the context in uc (the AEP, after an AEX, for an enclave thread): a
+ * signal, never the vDSO's exception fixup.
+ */
+static void report_memory_failure(ucontext_t *uc)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGBUS;
+	si.si_code = SI_KERNEL;
+	g[REG_TRAPNO] = X86_TRAP_MC;
+	g[REG_ERR] = 0;
+	g[REG_CR2] = 0;
+	sgx_deliver_to_app(SIGBUS, &si, uc);
+}
+
 /* --- ENCLU from host code: EENTER and ERESUME -------------------------------------------- */
 
 static unsigned int access_from_error_code(uint32_t error_code)
@@ -321,35 +343,20 @@ static uint32_t sigbus_error_code(unsigned int access)
 
 /* How an EENTER/ERESUME from host code ended when it did not enter. */
 enum host_enclu_failure {
-	HOST_ENCLU_FAULT,  /* report fault */
-	HOST_ENCLU_SIGBUS, /* the kernel's fault path answered SIGBUS for fault.addr */
+	HOST_ENCLU_FAULT,    /* report fault */
+	HOST_ENCLU_SIGBUS,   /* the kernel's fault path answered SIGBUS for fault.addr */
+	HOST_ENCLU_HWPOISON, /* the page at fault.addr has a memory error: the machine check */
 };
 
-/*
- * Executes the ENCLU at uc's RIP from outside enclave mode, resolving non-present pages (an
- * evicted TCS or SSA page) through the kernel's fault path and retrying, as hardware re-executes
- * the faulting instruction after the kernel fixed the fault. On success uc holds the enclave's
- * entry state and the thread record is returned; on failure uc is unchanged.
- */
-static struct sgx_thread *try_host_enclu(struct sgx_thread *t, ucontext_t *uc,
-					 struct sgx_fault *fault, enum host_enclu_failure *failure)
+/* try_host_enclu() past the power-management gate. */
+static struct sgx_thread *try_host_enclu_gated(struct sgx_thread *t, ucontext_t *uc,
+					       struct sgx_cpu *cpu, struct sgx_fault *fault,
+					       enum host_enclu_failure *failure)
 {
-	greg_t *g = uc->uc_mcontext.gregs;
 	uint64_t app_mask = *uc_mask(uc);
 	struct sgx_xstate xs;
 	struct sgx_regs r;
-	struct sgx_cpu *cpu;
 
-	*failure = HOST_ENCLU_FAULT;
-	*fault = (struct sgx_fault){ .vector = X86_TRAP_GP };
-	/* The TCS operand is a linear address: with nothing mapped there the page walk fails. */
-	cpu = sgx_mm_cpu_at((uint64_t)g[REG_RBX]);
-	if (!cpu) {
-		*fault = (struct sgx_fault){ .vector = X86_TRAP_PF,
-					     .error_code = X86_PF_USER,
-					     .addr = (uint64_t)g[REG_RBX] & ~0xFFFULL };
-		return NULL;
-	}
 	__atomic_store_n(&t->tlp.cpu, cpu, __ATOMIC_RELAXED); /* read by the IPI scan */
 	xstate_from_uc(uc, &xs);
 
@@ -371,12 +378,45 @@ static struct sgx_thread *try_host_enclu(struct sgx_thread *t, ucontext_t *uc,
 		case SGX_MM_FAULT_SIGBUS:
 			*failure = HOST_ENCLU_SIGBUS;
 			return NULL;
+		case SGX_MM_FAULT_HWPOISON:
+			*failure = HOST_ENCLU_HWPOISON;
+			return NULL;
 		case SGX_MM_FAULT_NOT_OURS:
 			return NULL;
 		}
 		return NULL;
 	}
 	return NULL;
+}
+
+/*
+ * Executes the ENCLU at uc's RIP from outside enclave mode, resolving non-present pages (an
+ * evicted TCS or SSA page) through the kernel's fault path and retrying, as hardware re-executes
+ * the faulting instruction after the kernel fixed the fault. On success uc holds the enclave's
+ * entry state and the thread record is returned; on failure uc is unchanged. While the platform
+ * sleeps (power.h), the entry waits here, outside enclave mode.
+ */
+static struct sgx_thread *try_host_enclu(struct sgx_thread *t, ucontext_t *uc,
+					 struct sgx_fault *fault, enum host_enclu_failure *failure)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	struct sgx_platform *platform;
+	struct sgx_thread *entered;
+
+	*failure = HOST_ENCLU_FAULT;
+	*fault = (struct sgx_fault){ .vector = X86_TRAP_GP };
+	/* The TCS operand is a linear address: with nothing mapped there the page walk fails. */
+	platform = sgx_mm_platform_at((uint64_t)g[REG_RBX]);
+	if (!platform) {
+		*fault = (struct sgx_fault){ .vector = X86_TRAP_PF,
+					     .error_code = X86_PF_USER,
+					     .addr = (uint64_t)g[REG_RBX] & ~0xFFFULL };
+		return NULL;
+	}
+	sgx_pm_enclu_begin(platform);
+	entered = try_host_enclu_gated(t, uc, platform->cpu, fault, failure);
+	sgx_pm_enclu_end(platform);
+	return entered;
 }
 
 /* The ENCLU at uc's RIP, executed by host code (it trapped): EENTER or ERESUME, else #GP. */
@@ -399,6 +439,10 @@ static struct sgx_thread *host_enclu(struct sgx_thread *t, ucontext_t *uc)
 		report_exception(uc, X86_TRAP_PF,
 				 sigbus_error_code(access_from_error_code(fault.error_code)),
 				 fault.addr, SIGBUS, BUS_ADRERR);
+		return NULL;
+	}
+	if (failure == HOST_ENCLU_HWPOISON) {
+		report_memory_failure(uc);
 		return NULL;
 	}
 	report_exception(uc, fault.vector, fault.error_code, fault.addr, 0, 0);
@@ -546,6 +590,10 @@ static struct sgx_thread *enclave_exception(struct sgx_thread *t, ucontext_t *uc
 						       sgx_aex_fault_addr(ex), fault_rip);
 			report_exception(uc, X86_TRAP_PF, sigbus_error_code(access),
 					 sgx_aex_fault_addr(ex), SIGBUS, BUS_ADRERR);
+			return NULL;
+		case SGX_MM_FAULT_HWPOISON:
+			/* The hardware left the enclave (the AEX above); the signal comes at the AEP. */
+			report_memory_failure(uc);
 			return NULL;
 		case SGX_MM_FAULT_NOT_OURS:
 			break;
@@ -767,6 +815,9 @@ struct sgx_thread *sgx_trap_dispatch(struct sgx_thread *t, int sig, siginfo_t *i
 
 		switch (sgx_mm_fault((uint64_t)info->si_addr, access)) {
 		case SGX_MM_FAULT_MAPPED:
+			goto out;
+		case SGX_MM_FAULT_HWPOISON:
+			report_memory_failure(uc);
 			goto out;
 		case SGX_MM_FAULT_NO_ACCESS:
 			/*
