@@ -40,6 +40,17 @@ struct sgx_platform *kfix_boot(const struct kfix_config *config)
 	cc.flc = !config->no_flc;
 	cc.launch_cache = config->launch_cache;
 	cc.nr_lps = config->lps ? config->lps : 2;
+	for (unsigned int i = 0; i < 8 && config->settings[i]; i++) {
+		char key[64];
+		const char *eq = strchr(config->settings[i], '=');
+
+		assert_non_null(eq);
+		assert_true((size_t)(eq - config->settings[i]) < sizeof(key));
+		memcpy(key, config->settings[i], (size_t)(eq - config->settings[i]));
+		key[eq - config->settings[i]] = '\0';
+		if (sgxemu_config_set(&cc, key, eq + 1, err, sizeof(err)))
+			fail_msg("%s: %s", config->settings[i], err);
+	}
 	platform = sgx_platform_create(&cc, err, sizeof(err));
 	if (!platform)
 		fail_msg("platform boot failed: %s", err);

@@ -39,6 +39,8 @@ struct kfix_config {
 	 * the test does (direct reclaim by the ioctls still runs); true lets it run.
 	 */
 	bool ksgxd;
+	/* More configuration, as "key=value" (sgxemu_config_set), NULL-terminated (or full). */
+	const char *settings[8];
 };
 
 /* Boot a platform (asserts). config may be NULL. */
