@@ -467,15 +467,15 @@ static void remove_all_busy(void **state)
 	 * with the leak message and keeps the page on the zombie list.
 	 */
 	guest_build(&g, p, v.map, pages, 2);
-	assert_int_equal(sgx_inject_encls(p, EREMOVE, frame_of(p, pages[0]), SGX_ENCLAVE_ACT,
-					  UINT32_MAX),
-			 0);
+	assert_int_equal(
+		sgx_inject_encls(p, EREMOVE, frame_of(p, pages[0]), SGX_ENCLAVE_ACT, UINT32_MAX),
+		0);
 	assert_int_equal(remove_all(&v), -EBUSY);
 	assert_int_equal(remove_all(&v), -EBUSY);
 	assert_int_equal(kfix_log_count(seq, "WARNING"), 0);
 	vepc_close(&v);
-	assert_int_equal(kfix_log_count(seq, "EREMOVE returned 14 (0xe) and an EPC page was leaked"),
-			 1);
+	assert_int_equal(
+		kfix_log_count(seq, "EREMOVE returned 14 (0xe) and an EPC page was leaked"), 1);
 	/* The TCS (EREMOVE failing) and its SECS (children present) are zombies now. */
 	assert_int_equal(sgx_vepc_nr_zombies(p), 2);
 	kfix_check(p);

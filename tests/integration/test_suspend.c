@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Suspend and resume: the EPC lost in a power cycle (ref §4.12, seed 000), with the test enclave
+ * running natively. After sgxemu_platform_suspend/resume:
+ *   - an entry into an old enclave reports #PF with the SGX bit through the vDSO (EENTER, or
+ *     ERESUME for threads that were inside), the SDK's "I should restart my enclave";
+ *   - threads that were spinning inside were forced out (AEX) before the power cycle and held
+ *     outside while the platform slept;
+ *   - ioctls on an old enclave fail as the kernel's do (EIO from a faulting leaf, EINVAL by
+ *     state), teardown leaks nothing, a rebuilt enclave runs;
+ *   - the launch-key MSRs are back at Intel's hash: both launch-control policies write them again.
+ * The invariant checker runs after every scenario; the EPC accounting is exact.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "kernel/encl.h"
+#include "kernel_fixture.h"
+#include "runtime/thread.h"
+#include "runtime_fixture.h"
+
+/* Intel's launch-key hash, the MSRs' reset value (ref sgx-isa §5). */
+static const uint64_t intel_hash[4] = { 0xA6053E051270B7ACULL, 0x6CFBE8BA8B3B413DULL,
+					0xC4916D99F2B3735DULL, 0xD4F8C05909F9BB3BULL };
+
+static struct sgx_platform *platform(void)
+{
+	struct sgx_platform *p = sgx_default_platform();
+
+	assert_non_null(p);
+	return p;
+}
+
+static void power_cycle(void)
+{
+	assert_int_equal(sgxemu_platform_suspend(), 0);
+	assert_int_equal(sgxemu_platform_resume(), 0);
+}
+
+static void echo_ok(struct sgxemu_enclave *e, unsigned int tcs)
+{
+	struct te_args args;
+
+	memset(&args, 0, sizeof(args));
+	args.u.echo.a = 40;
+	args.u.echo.b = 2;
+	assert_int_equal(rfix_call(e, tcs, TE_OP_ECHO, &args), TE_OK);
+	assert_int_equal(args.u.echo.sum, 42);
+}
+
+/* The vDSO's report of an entry into an enclave whose EPC is gone. */
+static void assert_lost(const struct sgx_enclave_run *run, uint32_t function)
+{
+	assert_int_equal(run->function, function);
+	assert_int_equal(run->exception_vector, 14);
+	assert_true(run->exception_error_code & 0x8000); /* PFEC.SGX */
+}
+
+static void api_errors(void **state)
+{
+	uint64_t seq = sgx_log_seq();
+
+	platform();
+	assert_int_equal(sgxemu_platform_resume(), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(sgxemu_platform_suspend(), 0);
+	assert_int_equal(sgxemu_platform_suspend(), -1);
+	assert_int_equal(errno, EBUSY);
+	assert_int_equal(sgxemu_platform_resume(), 0);
+	assert_int_equal(kfix_log_count(seq, "suspended: the EPC is lost"), 1);
+}
+
+/* Entry after the loss: EENTER reports #PF with the SGX bit; teardown frees everything. */
+static void entry_after_suspend(void **state)
+{
+	struct sgx_platform *p = platform();
+	uint64_t free_before = kfix_free_pages(p), cycles = sgx_cpu_power_cycles(p->cpu);
+	uint64_t seq = sgx_log_seq();
+	struct sgxemu_enclave *e = rfix_load(NULL), *again;
+	struct sgx_enclave_run run;
+	struct te_args args;
+
+	echo_ok(e, 0);
+	power_cycle();
+	assert_int_equal(sgx_cpu_power_cycles(p->cpu), cycles + 1);
+	kfix_check(p);
+
+	for (unsigned int tcs = 0; tcs < 2; tcs++) {
+		memset(&run, 0, sizeof(run));
+		memset(&args, 0, sizeof(args));
+		run.tcs = e->tcs[tcs];
+		assert_int_equal(rfix_enter(e, TE_OP_ECHO, &args, &run), 0);
+		assert_lost(&run, EENTER);
+		assert_int_equal(run.exception_addr, e->tcs[tcs]);
+	}
+
+	/* The rebuilt enclave runs, next to the dead one. */
+	again = rfix_load(NULL);
+	echo_ok(again, 0);
+	echo_ok(again, 3);
+	rfix_unload(again);
+
+	/* The old one's teardown: EREMOVE of invalid pages succeeds, nothing leaks. */
+	rfix_unload(e);
+	assert_int_equal(kfix_free_pages(p), free_before);
+	assert_int_equal(kfix_log_count(seq, "EREMOVE returned"), 0);
+	assert_int_equal(kfix_log_count(seq, "WARNING"), 0);
+	kfix_check(p);
+}
+
+/* --- threads inside ------------------------------------------------------------------------ */
+
+struct spinner {
+	struct sgxemu_enclave *e;
+	unsigned int tcs;
+	volatile uint64_t *stop;
+	struct sgx_enclave_run run;
+	struct te_args args;
+	int ret;
+	volatile int done;
+	volatile pid_t tid;
+	pthread_t thread;
+};
+
+static void *spin_thread(void *arg)
+{
+	struct spinner *s = arg;
+
+	s->tid = (pid_t)syscall(SYS_gettid);
+	memset(&s->args, 0, sizeof(s->args));
+	s->args.u.spin.iterations = ~0ULL >> 1;
+	s->args.u.spin.seed = s->tcs;
+	s->args.u.spin.stop_addr = (uint64_t)s->stop;
+	memset(&s->run, 0, sizeof(s->run));
+	s->run.tcs = s->e->tcs[s->tcs];
+	s->ret = rfix_enter(s->e, TE_OP_SPIN, &s->args, &s->run);
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static bool inside(const struct spinner *s)
+{
+	struct sgx_thread *t = s->tid ? sgx_thread_find(s->tid) : NULL;
+
+	return t && __atomic_load_n(&t->tlp.enclave_mode, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Four threads spinning inside the enclave when the machine goes to sleep: each is forced out
+ * (an AEX) before the power cycle and stays out while the platform sleeps; at resume its ERESUME
+ * meets the lost EPC and the vDSO reports it.
+ */
+static void suspend_with_threads_inside(void **state)
+{
+	struct sgx_platform *p = platform();
+	uint64_t free_before = kfix_free_pages(p);
+	struct sgxemu_enclave *e = rfix_load(NULL);
+	volatile uint64_t stop = 0;
+	struct spinner s[4];
+	struct sgx_cpu_stats before, after;
+
+	for (unsigned int i = 0; i < 4; i++) {
+		s[i] = (struct spinner){ .e = e, .tcs = i, .stop = &stop };
+		assert_int_equal(pthread_create(&s[i].thread, NULL, spin_thread, &s[i]), 0);
+	}
+	for (unsigned int i = 0; i < 4; i++)
+		while (!inside(&s[i]))
+			usleep(1000);
+	sgx_cpu_get_stats(p->cpu, &before);
+
+	assert_int_equal(sgxemu_platform_suspend(), 0);
+	/* Asleep: nobody is in enclave mode, nobody has come back (they wait to re-enter). */
+	sgx_cpu_get_stats(p->cpu, &after);
+	assert_true(after.aex >= before.aex + 4);
+	for (unsigned int i = 0; i < 4; i++) {
+		assert_false(inside(&s[i]));
+		assert_false(__atomic_load_n(&s[i].done, __ATOMIC_ACQUIRE));
+	}
+	kfix_check(p);
+	assert_int_equal(sgxemu_platform_resume(), 0);
+
+	for (unsigned int i = 0; i < 4; i++) {
+		pthread_join(s[i].thread, NULL);
+		assert_int_equal(s[i].ret, 0);
+		assert_lost(&s[i].run, ERESUME);
+	}
+	(void)stop;
+	rfix_unload(e);
+	assert_int_equal(kfix_free_pages(p), free_before);
+	kfix_check(p);
+}
+
+/* --- ioctls on an old enclave --------------------------------------------------------------- */
+
+static void ioctls_after_suspend(void **state)
+{
+	struct sgx_platform *p = platform();
+	uint64_t free_before = kfix_free_pages(p);
+	uint64_t seq = sgx_log_seq();
+	struct kfix_enclave built, building;
+	uint8_t page[4096] __attribute__((aligned(4096))) = { 0 };
+
+	kfix_enclave_create(&built, p, SGX_ATTR_MODE64BIT);
+	kfix_enclave_init(&building, p, SGX_ATTR_MODE64BIT);
+	kfix_build_standard(&building);
+	kfix_sign(&building, NULL);
+	power_cycle();
+
+	/* Initialized: ADD_PAGES and INIT are refused by state, before any leaf. */
+	assert_int_equal(kfix_add(&built, 0x5000, KFIX_SECINFO_RW, page, true), -EINVAL);
+	assert_int_equal(kfix_init(&built), -EINVAL);
+	/* Being built: the leaves fault on the invalid SECS (#PF), which the ioctls make EIO. */
+	assert_int_equal(kfix_add(&building, 0x5000, KFIX_SECINFO_RW, page, true), -EIO);
+	assert_int_equal(kfix_add(&building, 0x6000, KFIX_SECINFO_RW, page, false), -EIO);
+	assert_int_equal(kfix_init(&building), -EIO);
+	/* An ENCLS #PF after EPC loss is expected: no warning. */
+	assert_int_equal(kfix_log_count(seq, "WARNING"), 0);
+	assert_int_equal(kfix_log_count(seq, "returned"), 0);
+	kfix_check(p);
+
+	kfix_close(&built);
+	kfix_close(&building);
+	assert_int_equal(kfix_free_pages(p), free_before);
+	assert_int_equal(kfix_log_count(seq, "EREMOVE returned"), 0);
+	kfix_check(p);
+}
+
+/* --- launch-key MSRs ------------------------------------------------------------------------ */
+
+static uint64_t msr_writes(struct sgx_platform *p)
+{
+	struct sgx_cpu_stats stats;
+
+	sgx_cpu_get_stats(p->cpu, &stats);
+	return stats.msr_writes;
+}
+
+static uint64_t init_writes(struct sgx_platform *p)
+{
+	struct kfix_enclave e;
+	uint64_t before;
+
+	kfix_enclave_init(&e, p, SGX_ATTR_MODE64BIT);
+	kfix_build_standard(&e);
+	kfix_sign(&e, NULL);
+	before = msr_writes(p);
+	assert_int_equal(kfix_init(&e), 0);
+	before = msr_writes(p) - before;
+	kfix_close(&e);
+	return before;
+}
+
+static void msrs_across_suspend(bool cache)
+{
+	struct kfix_config cfg = { .lps = 1, .launch_cache = cache };
+	struct sgx_platform *p = kfix_boot(&cfg);
+	struct sgx_fault fault;
+	struct sgx_lp *lp;
+	uint64_t msr;
+
+	assert_int_equal(init_writes(p), 4);
+	assert_int_equal(init_writes(p), cache ? 0 : 4);
+	assert_int_equal(sgx_platform_suspend(p), 0);
+	assert_int_equal(sgx_platform_resume(p), 0);
+
+	/* The power cycle reset the MSRs to Intel's hash. */
+	lp = sgx_cpu_get_lp_id(p->cpu, 0);
+	for (unsigned int i = 0; i < 4; i++) {
+		assert_int_equal(sgx_rdmsr(lp, MSR_IA32_SGXLEPUBKEYHASH0 + i, &msr, &fault), 0);
+		assert_int_equal(msr, intel_hash[i]);
+	}
+	sgx_cpu_put_lp(lp);
+
+	/* Both policies write all four again (the cache knows the power cycle) and EINIT works. */
+	assert_int_equal(init_writes(p), 4);
+	assert_int_equal(init_writes(p), cache ? 0 : 4);
+	kfix_shutdown(p);
+}
+
+static void msrs_across_suspend_mainline(void **state)
+{
+	msrs_across_suspend(false);
+}
+
+static void msrs_across_suspend_cached(void **state)
+{
+	msrs_across_suspend(true);
+}
+
+/*
+ * The cache's power-cycle check is what saves it: pretend the cache could not see the cycle
+ * (restore its counter), and the next EINIT skips the writes and fails against Intel's hash.
+ */
+static void stale_cache_after_suspend(void **state)
+{
+	struct kfix_config cfg = { .lps = 1, .launch_cache = true };
+	struct sgx_platform *p = kfix_boot(&cfg);
+	struct kfix_enclave e;
+
+	assert_int_equal(init_writes(p), 4);
+	assert_int_equal(sgx_platform_suspend(p), 0);
+	assert_int_equal(sgx_platform_resume(p), 0);
+	p->launch_cache[0].power_cycle = sgx_cpu_power_cycles(p->cpu);
+	kfix_enclave_init(&e, p, SGX_ATTR_MODE64BIT);
+	kfix_build_standard(&e);
+	kfix_sign(&e, NULL);
+	assert_int_equal(kfix_init(&e), -EPERM);
+	kfix_close(&e);
+	kfix_shutdown(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(api_errors),
+		cmocka_unit_test(entry_after_suspend),
+		cmocka_unit_test(suspend_with_threads_inside),
+		cmocka_unit_test(ioctls_after_suspend),
+		cmocka_unit_test(msrs_across_suspend_mainline),
+		cmocka_unit_test(msrs_across_suspend_cached),
+		cmocka_unit_test(stale_cache_after_suspend),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
