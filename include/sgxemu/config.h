@@ -28,6 +28,12 @@
  *       memory error from boot on: quarantined, never allocated
  *   inject-einit-unmasked  SGXEMU_INJECT_EINIT_UNMASKED   N                  the first N EINITs
  *       answer SGX_UNMASKED_EVENT (an interrupt in their window): the kernel's retry loop
+ *
+ * Simulated suspend (sgxemu_platform_suspend/resume, a power cycle that loses the EPC):
+ *
+ *   suspend-signal         SGXEMU_SUSPEND_SIGNAL          USR2, SIGUSR2, 12, RTMIN+3, off
+ *       the signal (sent to the process, e.g. with kill) that suspends and resumes the platform;
+ *       taken by sgxemu for good once the runtime starts (sgxemu_suspend_on_signal)
  */
 #ifndef SGXEMU_CONFIG_H
 #define SGXEMU_CONFIG_H
@@ -62,7 +68,11 @@ struct sgxemu_config {
 	unsigned int nr_inject_poison;
 	uint64_t inject_poison[SGXEMU_MAX_INJECT_FRAMES];
 	unsigned int inject_einit_unmasked;
+	int suspend_signal; /* 0: none */
 };
+
+/* Parses a signal for suspend-signal ("USR2", "SIGUSR2", "12", "RTMIN+3"); -1 if invalid. */
+int sgxemu_parse_signal(const char *text);
 
 /*
  * A FRAME value of the injection keys at or above this is an EPC address (4 KiB aligned); below

@@ -60,6 +60,17 @@ int sgxemu_platform_suspend(void);
 int sgxemu_platform_resume(void);
 
 /*
+ * Make sig (SIGUSR2, say) a suspend trigger: each time the process receives it, the platform is
+ * suspended and resumed, as if the machine had slept (`kill -USR2 <pid>` on a running program;
+ * `SGXEMU_SUSPEND_SIGNAL=USR2` does the same for any program, `sgxemu run` included). sgxemu
+ * takes the signal for good: the program's own handlers for it are never called, and a thread
+ * inside an enclave is not interrupted by it (the suspend then forces it out). Returns 0, or -1
+ * with errno EINVAL (a signal sgxemu needs for itself or that cannot be caught) or EBUSY
+ * (another signal is already the trigger).
+ */
+int sgxemu_suspend_on_signal(int sig);
+
+/*
  * Report a memory error in the EPC page at epc_addr (an EPC "physical" address, see `sgxemu
  * info`), as a machine check or a patrol scrub would (the kernel's arch_memory_failure, §4.11). A
  * free page is quarantined at once; a page in use is never written back by the reclaimer, the

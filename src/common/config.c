@@ -2,6 +2,7 @@
 #include <sgxemu/config.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +112,64 @@ static int set_epc(struct sgxemu_config *config, const char *value, char *err, s
 	return 0;
 }
 
+int sgxemu_parse_signal(const char *text)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} names[] = {
+		{ "HUP", SIGHUP },   { "INT", SIGINT },	    { "QUIT", SIGQUIT }, { "ABRT", SIGABRT },
+		{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },   { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },
+		{ "TERM", SIGTERM }, { "CHLD", SIGCHLD },   { "CONT", SIGCONT }, { "TSTP", SIGTSTP },
+		{ "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },   { "URG", SIGURG },	 { "XCPU", SIGXCPU },
+		{ "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
+		{ "IO", SIGIO },     { "PWR", SIGPWR },
+	};
+	char *end;
+	long n;
+	int sig = -1;
+
+	if (!text || !*text)
+		return -1;
+	if (!strncmp(text, "SIG", 3))
+		text += 3;
+	if (*text >= '0' && *text <= '9') {
+		errno = 0;
+		n = strtol(text, &end, 10);
+		if (!errno && !*end && n > 0 && n < NSIG)
+			sig = (int)n;
+	} else if (!strncmp(text, "RTMIN", 5) || !strncmp(text, "RTMAX", 5)) {
+		bool max = text[3] == 'A';
+
+		n = 0;
+		if (text[5]) {
+			if (text[5] != (max ? '-' : '+') || text[6] < '0' || text[6] > '9')
+				return -1;
+			n = strtol(text + 6, &end, 10);
+			if (*end)
+				return -1;
+		}
+		sig = max ? SIGRTMAX - (int)n : SIGRTMIN + (int)n;
+		if (sig < SIGRTMIN || sig > SIGRTMAX)
+			return -1;
+	} else {
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcmp(text, names[i].name))
+				sig = names[i].sig;
+	}
+	return sig;
+}
+
+/*
+ * The signals sgxemu's runtime always owns (the traps and its "IPI", SIGRTMAX - 1) and those no
+ * handler can have: none of them can be the suspend trigger.
+ */
+static bool signal_reserved(int sig)
+{
+	return sig == SIGILL || sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGTRAP ||
+	       sig == SIGSYS || sig == SIGKILL || sig == SIGSTOP || sig == SIGRTMAX - 1;
+}
+
 /* "0x1000003000,17": EPC addresses (hex, 0x) and frame numbers (decimal). */
 static int set_frames(const char *key, const char *value, uint64_t *frames, unsigned int *nr,
 		      char *err, size_t errlen)
@@ -179,6 +238,24 @@ int sgxemu_config_set(struct sgxemu_config *config, const char *key, const char 
 	if (!strcmp(key, "inject-poison"))
 		return set_frames(key, value, config->inject_poison, &config->nr_inject_poison, err,
 				  errlen);
+	if (!strcmp(key, "suspend-signal")) {
+		int sig;
+
+		if (!strcmp(value, "0") || !strcmp(value, "off") || !strcmp(value, "none")) {
+			config->suspend_signal = 0;
+			return 0;
+		}
+		sig = sgxemu_parse_signal(value);
+		if (sig < 0)
+			return config_error(err, errlen, "suspend-signal: '%s' is not a signal", value);
+		if (signal_reserved(sig))
+			return config_error(err, errlen,
+					    "suspend-signal: %s cannot be used (sgxemu needs it, or "
+					    "it cannot be caught)",
+					    value);
+		config->suspend_signal = sig;
+		return 0;
+	}
 	if (!strcmp(key, "inject-einit-unmasked")) {
 		unsigned long long v;
 
@@ -249,6 +326,7 @@ int sgxemu_config_from_env(struct sgxemu_config *config, char *err, size_t errle
 		{ "SGXEMU_INJECT_EREMOVE", "inject-eremove" },
 		{ "SGXEMU_INJECT_POISON", "inject-poison" },
 		{ "SGXEMU_INJECT_EINIT_UNMASKED", "inject-einit-unmasked" },
+		{ "SGXEMU_SUSPEND_SIGNAL", "suspend-signal" },
 	};
 	char inner[200];
 

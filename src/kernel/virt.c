@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/sys.h"
 #include "cpu/encls.h"
 #include "kernel/launch.h"
 
@@ -224,7 +225,7 @@ static void sgx_vepc_free(struct sgx_vepc *vepc)
 {
 	sgx_pagemap_destroy(&vepc->page_array);
 	pthread_mutex_destroy(&vepc->lock);
-	close(vepc->storage_fd);
+	sgx_sys_close(vepc->storage_fd);
 	free(vepc);
 }
 

@@ -21,6 +21,7 @@
 #include "kernel/mm.h"
 #include "runtime/mm.h"
 #include "runtime/mm_internal.h"
+#include "runtime/pm_trigger.h"
 #include "runtime/signal.h"
 #include "runtime/thread.h"
 
@@ -73,6 +74,7 @@ static void runtime_init_once(void)
 	sgx_have_fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) ? 1 : 0;
 	sgx_signals_init();
 	sgx_mm_init();
+	sgx_pm_trigger_from_env();
 }
 
 int sgx_runtime_init(void)

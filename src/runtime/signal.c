@@ -82,6 +82,15 @@ uint64_t sgx_signal_handler_mask(void)
 	return ~fault_signal_mask();
 }
 
+/* Signals sgxemu took for itself besides the traps (sgx_signal_claim): never the application's. */
+static uint64_t claimed_signals;
+
+bool sgx_signal_is_claimed(int sig)
+{
+	return sig > 0 && sig < _NSIG &&
+	       (__atomic_load_n(&claimed_signals, __ATOMIC_ACQUIRE) & KSIG_MASK(sig));
+}
+
 uint64_t sgx_signal_enclave_mask(uint64_t app_mask)
 {
 	return app_mask & ~trap_signal_mask();
@@ -212,6 +221,20 @@ void sgx_signals_init(void)
 	actions_unlock(&saved);
 }
 
+int sgx_signal_claim(int sig)
+{
+	uint64_t saved;
+
+	if (sig < 1 || sig >= _NSIG || sig == SIGKILL || sig == SIGSTOP || sgx_signal_is_trap(sig))
+		return -EINVAL;
+	sgx_signals_init();
+	actions_lock(&saved);
+	__atomic_fetch_or(&claimed_signals, KSIG_MASK(sig), __ATOMIC_RELEASE);
+	install_stub(sig, SA_RESTART);
+	actions_unlock(&saved);
+	return 0;
+}
+
 void sgx_signals_take_over(void)
 {
 	uint64_t saved;
@@ -225,7 +248,8 @@ void sgx_signals_take_over(void)
 		for (int sig = 1; sig < _NSIG; sig++) {
 			struct sgx_app_action a;
 
-			if (sig == SIGKILL || sig == SIGSTOP || sgx_signal_is_trap(sig))
+			if (sig == SIGKILL || sig == SIGSTOP || sgx_signal_is_trap(sig) ||
+			    sgx_signal_is_claimed(sig))
 				continue;
 			read_action(sig, &a);
 			if (a.handler != SIG_DFL && a.handler != SIG_IGN)
@@ -459,7 +483,7 @@ __attribute__((visibility("default"))) int sigaction(int sig, const struct sigac
 		memcpy(&a.mask, &act->sa_mask, sizeof(a.mask));
 		a.mask &= ~(KSIG_MASK(SIGKILL) | KSIG_MASK(SIGSTOP));
 		write_action(sig, &a);
-		if (!sgx_signal_is_trap(sig))
+		if (!sgx_signal_is_trap(sig) && !sgx_signal_is_claimed(sig))
 			install_app_action(sig, &a);
 	}
 	actions_unlock(&saved);

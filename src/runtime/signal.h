@@ -33,6 +33,14 @@ void sgx_signals_take_over(void);
 bool sgx_signal_is_trap(int sig);
 
 /*
+ * Takes sig for sgxemu itself (the suspend trigger): sgxemu's handler is installed for good, the
+ * application's sigaction on it is recorded but never reaches the kernel. 0 or -EINVAL (a trap
+ * signal, SIGKILL, SIGSTOP, out of range).
+ */
+int sgx_signal_claim(int sig);
+bool sgx_signal_is_claimed(int sig);
+
+/*
  * Delivers sig to the application as the kernel would have at the context in uc: runs its handler
  * (by returning into it through a frame built on the right stack), ignores it, or carries out the
  * default action. info may be synthesized (an exception re-raised after an AEX).

@@ -35,6 +35,7 @@
 #include "kernel/power.h"
 #include "kernel/sgx.h"
 #include "runtime/mm.h"
+#include "runtime/pm_trigger.h"
 #include "runtime/runtime.h"
 #include "runtime/sigframe.h"
 #include "runtime/signal.h"
@@ -766,6 +767,15 @@ struct sgx_thread *sgx_trap_dispatch(struct sgx_thread *t, int sig, siginfo_t *i
 	struct sgx_thread *ret = NULL;
 
 	learn_xstate_layout(uc);
+	/*
+	 * The suspend trigger belongs to the platform, not the program: no AEX, no delivery; the
+	 * thread goes on where it was, enclave mode included (the suspend will kick it).
+	 */
+	if (sgx_pm_trigger_handle(sig)) {
+		if (t && t->registered && t->tlp.enclave_mode)
+			ret = t;
+		goto out;
+	}
 
 	if (t && t->registered && t->tlp.enclave_mode) {
 		ret = enclave_event(t, sig, info, uc);

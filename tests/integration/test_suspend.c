@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -25,6 +26,8 @@
 #include "common/log.h"
 #include "kernel/encl.h"
 #include "kernel_fixture.h"
+#include "runtime/pm_trigger.h"
+#include "runtime/signal.h"
 #include "runtime/thread.h"
 #include "runtime_fixture.h"
 
@@ -318,6 +321,78 @@ static void stale_cache_after_suspend(void **state)
 	kfix_shutdown(p);
 }
 
+/* --- the signal trigger (`kill -USR2`, SGXEMU_SUSPEND_SIGNAL) ------------------------------ */
+
+static volatile int app_handler_calls;
+
+static void app_handler(int sig)
+{
+	app_handler_calls++;
+}
+
+static void wait_for_trigger(uint64_t cycles)
+{
+	while (sgx_pm_trigger_cycles() == cycles)
+		usleep(1000);
+}
+
+/* Last: the trigger is the process's for good. */
+static void suspend_signal_trigger(void **state)
+{
+	struct sgx_platform *p = platform();
+	uint64_t free_before = kfix_free_pages(p), cycles, power;
+	struct sigaction sa = { .sa_handler = app_handler }, old;
+	struct sgxemu_enclave *e = rfix_load(NULL);
+	volatile uint64_t stop = 0;
+	struct sgx_enclave_run run;
+	struct spinner s;
+	struct te_args args;
+
+	assert_int_equal(sgxemu_suspend_on_signal(SIGSEGV), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(sgxemu_suspend_on_signal(SGX_IPI_SIGNAL), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(sgxemu_suspend_on_signal(SIGUSR2), 0);
+	assert_int_equal(sgxemu_suspend_on_signal(SIGUSR2), 0);
+	assert_int_equal(sgxemu_suspend_on_signal(SIGUSR1), -1);
+	assert_int_equal(errno, EBUSY);
+	/* The program's own handler for the signal is kept on record, never called. */
+	assert_int_equal(sigaction(SIGUSR2, &sa, &old), 0);
+	echo_ok(e, 0);
+
+	/* Sent to the process: the platform sleeps and wakes; the old enclave is gone. */
+	cycles = sgx_pm_trigger_cycles();
+	power = sgx_cpu_power_cycles(p->cpu);
+	assert_int_equal(kill(getpid(), SIGUSR2), 0);
+	wait_for_trigger(cycles);
+	assert_int_equal(sgx_cpu_power_cycles(p->cpu), power + 1);
+	memset(&run, 0, sizeof(run));
+	memset(&args, 0, sizeof(args));
+	run.tcs = e->tcs[0];
+	assert_int_equal(rfix_enter(e, TE_OP_ECHO, &args, &run), 0);
+	assert_lost(&run, EENTER);
+	rfix_unload(e);
+
+	/* Sent to a thread spinning inside a new enclave: no AEX for the signal itself; the
+	 * suspend forces the thread out and its ERESUME meets the loss. */
+	e = rfix_load(NULL);
+	s = (struct spinner){ .e = e, .tcs = 1, .stop = &stop };
+	assert_int_equal(pthread_create(&s.thread, NULL, spin_thread, &s), 0);
+	while (!inside(&s))
+		usleep(1000);
+	cycles = sgx_pm_trigger_cycles();
+	assert_int_equal(pthread_kill(s.thread, SIGUSR2), 0);
+	wait_for_trigger(cycles);
+	pthread_join(s.thread, NULL);
+	assert_int_equal(s.ret, 0);
+	assert_lost(&s.run, ERESUME);
+	assert_int_equal(app_handler_calls, 0);
+	assert_int_equal(sigaction(SIGUSR2, &old, NULL), 0);
+	rfix_unload(e);
+	assert_int_equal(kfix_free_pages(p), free_before);
+	kfix_check(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +403,7 @@ int main(void)
 		cmocka_unit_test(msrs_across_suspend_mainline),
 		cmocka_unit_test(msrs_across_suspend_cached),
 		cmocka_unit_test(stale_cache_after_suspend),
+		cmocka_unit_test(suspend_signal_trigger),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
