@@ -165,10 +165,14 @@ struct sgxemu_stats {
 	uint64_t pages_loaded;	   /* ELDUs of child pages so far (the fault path) */
 	uint64_t secs_evicted;	   /* ... and of SECS pages, after their last child */
 	uint64_t secs_loaded;
-	uint64_t forced_aex; /* kicks: every thread inside an enclave forced out */
-	uint64_t aex;	     /* asynchronous exits */
-	uint64_t encls[16];  /* ENCLS leaf executions, by leaf (enum sgx_encls_leaf) */
-	uint64_t enclu[8];   /* ENCLU leaf executions, by leaf (enum sgx_enclu_leaf) */
+	uint64_t forced_aex;	     /* kicks: every thread inside an enclave forced out */
+	uint64_t aex;		     /* asynchronous exits */
+	uint64_t encls[16];	     /* ENCLS leaf executions, by leaf (enum sgx_encls_leaf) */
+	uint64_t enclu[8];	     /* ENCLU leaf executions, by leaf (enum sgx_enclu_leaf) */
+	uint64_t epc_poisoned_pages; /* quarantined after a memory error (sgxemu_memory_failure) */
+	uint64_t power_cycles;	     /* EPC losses: sgxemu_platform_suspend() and the like */
+	unsigned int nr_vepcs;	     /* open /dev/sgx_vepc instances */
+	uint64_t vepc_pages;	     /* EPC pages they hold for guests */
 };
 
 /*

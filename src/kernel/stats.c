@@ -39,5 +39,9 @@ __attribute__((visibility("default"))) int sgxemu_stats(struct sgxemu_stats *out
 	out->aex = s.cpu.aex;
 	memcpy(out->encls, s.cpu.encls, sizeof(out->encls));
 	memcpy(out->enclu, s.cpu.enclu, sizeof(out->enclu));
+	out->epc_poisoned_pages = s.poisoned_pages;
+	out->power_cycles = s.cpu.power_cycles;
+	out->nr_vepcs = s.nr_vepcs;
+	out->vepc_pages = s.vepc_pages;
 	return 0;
 }

@@ -49,6 +49,11 @@ grep -qF "enclave B unseals A's blob: refused" "$T/demo" || fail "B unsealed A's
 grep -qE '^\[epc\] +[0-9]+ MiB of EPC in [0-9]+ section' "$T/demo" || fail "no EPC statistics"
 grep -qE '^ +2 enclaves with [0-9]+ pages' "$T/demo" || fail "EPC statistics: enclaves"
 
+# The second act (examples/restart): the EPC is lost, the entry reports it, the enclave is rebuilt.
+grep -qE 'A.greet -> the vDSO reports an exception: function EENTER, vector 14, error code 0x8' \
+	"$T/demo" || fail "restart: the loss is not reported as #PF with the SGX bit on EENTER"
+grep -qF "restart: all checks passed" "$T/demo" || fail "restart example"
+
 # A missing build is reported, not crashed on.
 run 1 bash "$SRC/scripts/demo.sh" "$T/no-build"
 expect_err "is missing; build first"

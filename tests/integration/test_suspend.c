@@ -321,6 +321,123 @@ static void stale_cache_after_suspend(void **state)
 	kfix_shutdown(p);
 }
 
+/* --- evicted pages and a reclaim batch in flight -------------------------------------------- */
+
+static struct sgx_encl *encl_of_fd(int fd)
+{
+	struct sgx_encl *encl = sgx_encl_from_fd(fd);
+
+	assert_false(IS_ERR(encl));
+	sgx_encl_put(encl); /* the fd keeps it for as long as the test uses it */
+	return encl;
+}
+
+static enum sgx_vm_fault fault_at(struct sgx_encl *encl, uint64_t offset)
+{
+	struct sgx_fault_answer answer;
+
+	return sgx_vma_fault(encl, KFIX_BASE + offset, SGX_VM_READ | SGX_VM_WRITE, &answer);
+}
+
+/*
+ * A page written back before the suspend: its blob was sealed with the old paging key and its
+ * SECS is gone. The fault path's ELDU fails and the access gets SIGBUS; teardown is clean.
+ */
+static void evicted_page_after_suspend(void **state)
+{
+	struct sgx_platform *p = kfix_boot(NULL);
+	uint64_t free_before = kfix_free_pages(p);
+	struct sgx_platform_stats stats;
+	struct kfix_enclave e;
+	struct sgx_encl *encl;
+
+	kfix_enclave_create(&e, p, SGX_ATTR_MODE64BIT);
+	encl = encl_of_fd(e.fd);
+	assert_int_equal(sgx_encl_reclaim_range(encl, KFIX_BASE + KFIX_DATA_OFFSET,
+						KFIX_BASE + KFIX_DATA_OFFSET + 4096),
+			 1);
+	assert_int_equal(sgx_encl_page_frame(encl, KFIX_BASE + KFIX_DATA_OFFSET), 0);
+	assert_int_equal(sgx_platform_suspend(p), 0);
+	assert_int_equal(sgx_platform_resume(p), 0);
+
+	assert_int_equal(fault_at(encl, KFIX_DATA_OFFSET), SGX_FAULT_SIGBUS);
+	assert_int_equal(fault_at(encl, KFIX_DATA_OFFSET), SGX_FAULT_SIGBUS);
+	sgx_platform_get_stats(p, &stats);
+	assert_int_equal(stats.reclaim.loaded, 0);
+	assert_true(stats.reclaim.eldu_failures >= 2);
+	/* A resident page is still "there" for the kernel: it maps it, and the access meets the
+	 * invalid EPCM entry (the #PF with the SGX bit the runtime reports). */
+	assert_int_equal(fault_at(encl, KFIX_SSA_OFFSET), SGX_FAULT_MAPPED);
+	kfix_check(p);
+	kfix_close(&e);
+	assert_int_equal(kfix_free_pages(p), free_before);
+	kfix_shutdown(p);
+}
+
+struct reclaim_job {
+	struct sgx_encl *encl;
+	unsigned int evicted;
+	pthread_t thread;
+};
+
+static void *reclaim_thread(void *arg)
+{
+	struct reclaim_job *job = arg;
+
+	job->evicted = sgx_encl_reclaim_range(job->encl, KFIX_BASE, KFIX_BASE + KFIX_SIZE);
+	return NULL;
+}
+
+/*
+ * The EPC is lost while a reclaim batch is in flight, held at a pause point: before its EBLOCKs
+ * (they answer SGX_PG_INVLD: the kernel's one-time "EBLOCK returned 6" warning) or between EBLOCK
+ * and EWB. Either way the EWBs fault (#PF, silent), the VA slots go back, the pages are lost and
+ * their next access is SIGBUS; nothing leaks.
+ */
+static void suspend_mid_batch(enum sgx_pause_point point)
+{
+	struct sgx_platform *p = kfix_boot(NULL);
+	uint64_t free_before = kfix_free_pages(p), seq = sgx_log_seq();
+	struct sgx_platform_stats stats;
+	struct reclaim_job job;
+	struct kfix_enclave e;
+
+	kfix_enclave_create(&e, p, SGX_ATTR_MODE64BIT);
+	job.encl = encl_of_fd(e.fd);
+	sgx_pause_arm(p, point, job.encl, 0);
+	assert_int_equal(pthread_create(&job.thread, NULL, reclaim_thread, &job), 0);
+	sgx_pause_wait(p, point);
+
+	assert_int_equal(sgx_platform_suspend(p), 0);
+	assert_int_equal(sgx_platform_resume(p), 0);
+	sgx_pause_release(p, point);
+	pthread_join(job.thread, NULL);
+
+	sgx_platform_get_stats(p, &stats);
+	assert_int_equal(stats.reclaim.evicted, 0);
+	assert_true(stats.reclaim.ewb_lost >= 5); /* the TCS, two SSA frames, code and data */
+	assert_int_equal(kfix_log_count(seq, "EBLOCK returned 6 (0x6)"),
+			 point == SGX_PAUSE_RECLAIM_BATCH ? 1 : 0);
+	assert_int_equal(kfix_log_count(seq, "EWB returned"), 0);
+	assert_int_equal(fault_at(job.encl, KFIX_DATA_OFFSET), SGX_FAULT_SIGBUS);
+	assert_int_equal(fault_at(job.encl, KFIX_TCS_OFFSET), SGX_FAULT_SIGBUS);
+	kfix_check(p);
+	kfix_close(&e);
+	assert_int_equal(kfix_free_pages(p), free_before);
+	assert_int_equal(kfix_log_count(seq, "EREMOVE returned"), 0);
+	kfix_shutdown(p);
+}
+
+static void suspend_before_eblock(void **state)
+{
+	suspend_mid_batch(SGX_PAUSE_RECLAIM_BATCH);
+}
+
+static void suspend_between_eblock_and_ewb(void **state)
+{
+	suspend_mid_batch(SGX_PAUSE_RECLAIM_BLOCKED);
+}
+
 /* --- the signal trigger (`kill -USR2`, SGXEMU_SUSPEND_SIGNAL) ------------------------------ */
 
 static volatile int app_handler_calls;
@@ -403,6 +520,9 @@ int main(void)
 		cmocka_unit_test(msrs_across_suspend_mainline),
 		cmocka_unit_test(msrs_across_suspend_cached),
 		cmocka_unit_test(stale_cache_after_suspend),
+		cmocka_unit_test(evicted_page_after_suspend),
+		cmocka_unit_test(suspend_before_eblock),
+		cmocka_unit_test(suspend_between_eblock_and_ewb),
 		cmocka_unit_test(suspend_signal_trigger),
 	};
 
