@@ -123,7 +123,9 @@ int sgxemu_parse_signal(const char *text)
 		{ "TERM", SIGTERM }, { "CHLD", SIGCHLD },   { "CONT", SIGCONT }, { "TSTP", SIGTSTP },
 		{ "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },   { "URG", SIGURG },	 { "XCPU", SIGXCPU },
 		{ "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
-		{ "IO", SIGIO },     { "PWR", SIGPWR },
+		{ "IO", SIGIO },     { "PWR", SIGPWR },	    { "ILL", SIGILL },	 { "TRAP", SIGTRAP },
+		{ "BUS", SIGBUS },   { "FPE", SIGFPE },	    { "SEGV", SIGSEGV }, { "SYS", SIGSYS },
+		{ "KILL", SIGKILL }, { "STOP", SIGSTOP },
 	};
 	char *end;
 	long n;

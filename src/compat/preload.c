@@ -36,6 +36,7 @@
 #include "compat/patch.h"
 #include "kernel/driver.h"
 #include "runtime/cpuid.h"
+#include "runtime/pm_trigger.h"
 #include "runtime/runtime.h"
 #include "runtime/signal.h"
 
@@ -778,4 +779,7 @@ __attribute__((constructor)) static void compat_preload_init(void)
 			pr_info("sgxemu: CPUID faulting is not available here (%s); use sgxemu_cpuid "
 				"or --patch-cpuid", strerror(-ret));
 	}
+	/* `kill -USR2` works from the start, not only once the program has used SGX. */
+	if (getenv("SGXEMU_SUSPEND_SIGNAL"))
+		sgx_pm_trigger_from_env();
 }

@@ -237,6 +237,125 @@ static void ioctls_after_suspend(void **state)
 	kfix_check(p);
 }
 
+/*
+ * The SGX2 ioctls on an initialized enclave whose EPC is gone (ref §1.5, §4.12): EMODPR and EMODT
+ * fault (#PF) on the invalid pages, which the ioctls answer with EFAULT and their once-only
+ * messages; REMOVE_PAGES's probe (an EMODPR that only a TRIM page the enclave accepted makes
+ * fault) now faults on any TRIM page, so the kernel takes it as accepted and removes it, and the
+ * EREMOVE of the invalid page succeeds. Before the loss the same probe refused it (EPERM).
+ */
+static void sgx2_ioctls_after_suspend(void **state)
+{
+	struct sgx_platform *p = kfix_boot(NULL);
+	uint64_t free_before = kfix_free_pages(p), seq = sgx_log_seq();
+	struct sgx_enclave_restrict_permissions rp;
+	struct sgx_enclave_modify_types mt;
+	struct sgx_enclave_remove_pages rm;
+	struct kfix_enclave e;
+	uint8_t page[4096] __attribute__((aligned(4096))) = { 0 };
+
+	kfix_enclave_create(&e, p, SGX_ATTR_MODE64BIT);
+	/* The data page becomes TRIM; the enclave never accepts it, so it cannot be removed yet. */
+	mt = (struct sgx_enclave_modify_types){ .offset = KFIX_DATA_OFFSET,
+						.length = 4096,
+						.page_type = SGX_PAGE_TYPE_TRIM };
+	assert_int_equal(kfix_ioctl(e.fd, SGX_IOC_ENCLAVE_MODIFY_TYPES, &mt), 0);
+	assert_int_equal(mt.count, 4096);
+	rm = (struct sgx_enclave_remove_pages){ .offset = KFIX_DATA_OFFSET, .length = 4096 };
+	assert_int_equal(kfix_ioctl(e.fd, SGX_IOC_ENCLAVE_REMOVE_PAGES, &rm), -EPERM);
+	assert_int_equal(rm.count, 0);
+
+	assert_int_equal(sgx_platform_suspend(p), 0);
+	assert_int_equal(sgx_platform_resume(p), 0);
+
+	rp = (struct sgx_enclave_restrict_permissions){ .offset = KFIX_SSA_OFFSET,
+							.length = 2 * 4096,
+							.permissions = SGX_SECINFO_R };
+	assert_int_equal(kfix_ioctl(e.fd, SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS, &rp), -EFAULT);
+	assert_int_equal(rp.count, 0);
+	assert_int_equal(rp.result, 0); /* a fault, not an SGX code */
+	assert_int_equal(kfix_ioctl(e.fd, SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS,
+				    &(struct sgx_enclave_restrict_permissions){
+					    .offset = KFIX_SSA_OFFSET,
+					    .length = 4096,
+					    .permissions = SGX_SECINFO_R }),
+			 -EFAULT);
+	assert_int_equal(kfix_log_count(seq, "EMODPR encountered exception 14"), 1);
+
+	mt = (struct sgx_enclave_modify_types){ .offset = KFIX_SSA_OFFSET,
+						.length = 4096,
+						.page_type = SGX_PAGE_TYPE_TRIM };
+	assert_int_equal(kfix_ioctl(e.fd, SGX_IOC_ENCLAVE_MODIFY_TYPES, &mt), -EFAULT);
+	assert_int_equal(mt.count, 0);
+	assert_int_equal(mt.result, 0);
+	assert_int_equal(kfix_log_count(seq, "EMODT encountered exception 14"), 1);
+
+	rm = (struct sgx_enclave_remove_pages){ .offset = KFIX_DATA_OFFSET, .length = 4096 };
+	assert_int_equal(kfix_ioctl(e.fd, SGX_IOC_ENCLAVE_REMOVE_PAGES, &rm), 0);
+	assert_int_equal(rm.count, 4096);
+	/* Gone from the enclave: a second removal finds no page. */
+	rm = (struct sgx_enclave_remove_pages){ .offset = KFIX_DATA_OFFSET, .length = 4096 };
+	assert_int_equal(kfix_ioctl(e.fd, SGX_IOC_ENCLAVE_REMOVE_PAGES, &rm), -EFAULT);
+	/* A REG page is still refused by type, before any leaf. */
+	rm = (struct sgx_enclave_remove_pages){ .offset = KFIX_CODE_OFFSET, .length = 4096 };
+	assert_int_equal(kfix_ioctl(e.fd, SGX_IOC_ENCLAVE_REMOVE_PAGES, &rm), -EPERM);
+
+	/* The build ioctls answer by state. */
+	assert_int_equal(kfix_add(&e, 0x5000, KFIX_SECINFO_RW, page, true), -EINVAL);
+	assert_int_equal(kfix_init(&e), -EINVAL);
+
+	assert_int_equal(kfix_log_count(seq, "WARNING"), 0);
+	kfix_check(p);
+	kfix_close(&e);
+	assert_int_equal(kfix_free_pages(p), free_before);
+	assert_int_equal(kfix_log_count(seq, "EREMOVE returned"), 0);
+	kfix_shutdown(p);
+}
+
+/*
+ * A TCS the reclaimer wrote back before the sleep: EENTER finds it not present, the fault path's
+ * ELDU fails (the blob was sealed under the old paging key) and the vDSO reports the fault
+ * path's SIGBUS as a plain #PF (no SGX bit) at the TCS; a resident TCS reports the EPCM's #PF
+ * with the SGX bit. Teardown frees everything.
+ */
+static void evicted_tcs_after_suspend(void **state)
+{
+	struct sgx_platform *p = platform();
+	uint64_t free_before = kfix_free_pages(p);
+	struct sgxemu_enclave *e = rfix_load(NULL);
+	struct sgx_platform_stats stats;
+	struct sgx_enclave_run run;
+	struct te_args args;
+	struct sgx_encl *encl = sgx_encl_from_fd(e->fd);
+
+	assert_false(IS_ERR(encl));
+	echo_ok(e, 0);
+	echo_ok(e, 1);
+	assert_int_equal(sgx_encl_reclaim_range(encl, e->tcs[1], e->tcs[1] + 4096), 1);
+	power_cycle();
+
+	memset(&run, 0, sizeof(run));
+	memset(&args, 0, sizeof(args));
+	run.tcs = e->tcs[1];
+	assert_int_equal(rfix_enter(e, TE_OP_ECHO, &args, &run), 0);
+	assert_int_equal(run.function, EENTER);
+	assert_int_equal(run.exception_vector, 14);
+	assert_false(run.exception_error_code & 0x8000);
+	assert_int_equal(run.exception_addr, e->tcs[1]);
+	sgx_platform_get_stats(p, &stats);
+	assert_true(stats.reclaim.eldu_failures >= 1);
+
+	memset(&run, 0, sizeof(run));
+	run.tcs = e->tcs[0];
+	assert_int_equal(rfix_enter(e, TE_OP_ECHO, &args, &run), 0);
+	assert_lost(&run, EENTER);
+
+	sgx_encl_put(encl);
+	rfix_unload(e);
+	assert_int_equal(kfix_free_pages(p), free_before);
+	kfix_check(p);
+}
+
 /* --- launch-key MSRs ------------------------------------------------------------------------ */
 
 static uint64_t msr_writes(struct sgx_platform *p)
@@ -517,6 +636,8 @@ int main(void)
 		cmocka_unit_test(entry_after_suspend),
 		cmocka_unit_test(suspend_with_threads_inside),
 		cmocka_unit_test(ioctls_after_suspend),
+		cmocka_unit_test(sgx2_ioctls_after_suspend),
+		cmocka_unit_test(evicted_tcs_after_suspend),
 		cmocka_unit_test(msrs_across_suspend_mainline),
 		cmocka_unit_test(msrs_across_suspend_cached),
 		cmocka_unit_test(stale_cache_after_suspend),

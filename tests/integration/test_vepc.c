@@ -606,6 +606,117 @@ static void virt_ecreate_errors(void **state)
 	kfix_shutdown(p);
 }
 
+/*
+ * ECREATE as KVM runs it, with the guest's SECS image and SECINFO at the given (host) addresses:
+ * the guest's own memory, nothing the kernel copied.
+ */
+static int virt_ecreate_from(struct sgx_platform *p, void *contents, void *secinfo, void *secs_hva,
+			     int *trapnr)
+{
+	struct sgx_pageinfo pi __attribute__((aligned(32))) = {
+		.contents = (uint64_t)(uintptr_t)contents,
+		.metadata = (uint64_t)(uintptr_t)secinfo,
+	};
+
+	return sgx_virt_ecreate(p, &pi, (uint64_t)(uintptr_t)secs_hva, trapnr);
+}
+
+/*
+ * The trapped leaves take guest memory: user addresses KVM derived from the guest's. They run
+ * without the kernel-operand promise (sgx_get_lp sets it for the kernel's own copies), so the CPU
+ * reads them through its checked copies and a pointer into nothing is the leaf's #PF, reflected to
+ * the guest (-EFAULT, trapnr 14) — never a crash of the host, never a SECS left half made.
+ */
+static void virt_bad_guest_pointers(void **state)
+{
+	struct sgx_platform *p = kfix_boot(NULL);
+	uint64_t seq = sgx_log_seq();
+	struct sgx_secinfo *secinfo = aligned_alloc(64, 64);
+	struct sgx_secs *image = aligned_alloc(4096, 4096);
+	void *unreadable = kfix_edge(0);	    /* the start of a PROT_NONE page */
+	void *unmapped = (void *)(uintptr_t)0x1000; /* a user address with nothing there */
+	uint8_t *token = aligned_alloc(512, 512);
+	uint64_t signer[4];
+	struct guest g;
+	struct vepc v;
+	int trapnr;
+
+	assert_non_null(secinfo);
+	assert_non_null(image);
+	assert_non_null(token);
+	vepc_open(&v, p, 2);
+	memset(secinfo, 0, sizeof(*secinfo));
+	secinfo->flags = SGX_SECINFO_SECS;
+	memset(image, 0, sizeof(*image));
+	image->base = G_BASE;
+	image->size = G_SIZE;
+	image->ssa_frame_size = 1;
+	image->attributes.flags = SGX_ATTR_MODE64BIT;
+	image->attributes.xfrm = 3;
+
+	/* ECREATE: the SECS image, then the SECINFO, unreadable or unmapped. */
+	void *bad_contents[] = { unreadable, unmapped };
+	for (unsigned int i = 0; i < 2; i++) {
+		trapnr = -1;
+		assert_int_equal(virt_ecreate_from(p, bad_contents[i], secinfo, v.map, &trapnr),
+				 -EFAULT);
+		assert_int_equal(trapnr, X86_TRAP_PF);
+		trapnr = -1;
+		assert_int_equal(virt_ecreate_from(p, image, bad_contents[i], v.map, &trapnr),
+				 -EFAULT);
+		assert_int_equal(trapnr, X86_TRAP_PF);
+	}
+	/* Nothing happened to the page: the guest's ECREATE with good operands works. */
+	assert_false(frame_valid(p, frame_of(p, v.map), NULL));
+	trapnr = -1;
+	assert_int_equal(virt_ecreate_from(p, image, secinfo, v.map, &trapnr), 0);
+	assert_int_equal(trapnr, -1);
+
+	/* The same SECS through the test's guest, with a TCS, and a SIGSTRUCT for it. */
+	assert_int_equal(remove_all(&v), 0);
+	guest_build(&g, p, v.map, (void *[]){ v.map + PAGE }, 1);
+	kfix_sign(&g.sig, NULL);
+	sgx_sigstruct_mrsigner(&g.sig.sigstruct, (uint8_t *)signer);
+	memset(token, 0, 512);
+
+	/* EINIT: the SIGSTRUCT, then the token, unreadable or unmapped. */
+	void *bad_einit[] = { unreadable, unmapped };
+	for (unsigned int i = 0; i < 2; i++) {
+		struct sgx_sigstruct *sig = aligned_alloc(4096, 4096);
+
+		assert_non_null(sig);
+		memcpy(sig, &g.sig.sigstruct, sizeof(*sig));
+		trapnr = -1;
+		assert_int_equal(sgx_virt_einit(p, (uint64_t)(uintptr_t)bad_einit[i],
+						(uint64_t)(uintptr_t)token,
+						(uint64_t)(uintptr_t)v.map, signer, &trapnr),
+				 -EFAULT);
+		assert_int_equal(trapnr, X86_TRAP_PF);
+		trapnr = -1;
+		assert_int_equal(sgx_virt_einit(p, (uint64_t)(uintptr_t)sig,
+						(uint64_t)(uintptr_t)bad_einit[i],
+						(uint64_t)(uintptr_t)v.map, signer, &trapnr),
+				 -EFAULT);
+		assert_int_equal(trapnr, X86_TRAP_PF);
+		free(sig);
+	}
+	/* Not initialised by any of that: the good EINIT works (a second one would be #GP). */
+	trapnr = -1;
+	assert_int_equal(guest_einit(&g, v.map, NULL, NULL, &trapnr), 0);
+	assert_int_equal(trapnr, -1);
+	assert_int_equal(guest_einit(&g, v.map, NULL, NULL, &trapnr), -EFAULT);
+	assert_int_equal(trapnr, X86_TRAP_GP);
+
+	/* A guest's bad pointer is the guest's business: no warning on the host. */
+	assert_int_equal(kfix_log_count(seq, "WARNING"), 0);
+	kfix_check(p);
+	vepc_close(&v);
+	free(token);
+	free(image);
+	free(secinfo);
+	kfix_shutdown(p);
+}
+
 static uint64_t msr_writes(struct sgx_platform *p)
 {
 	struct sgx_cpu_stats stats;
@@ -765,6 +876,7 @@ int main(void)
 		cmocka_unit_test(release_one_vepc),
 		cmocka_unit_test(release_zombie_secs),
 		cmocka_unit_test(virt_ecreate_errors),
+		cmocka_unit_test(virt_bad_guest_pointers),
 		cmocka_unit_test(guest_einit_and_launch_cache),
 		cmocka_unit_test(guest_einit_mainline),
 		cmocka_unit_test(guest_einit_without_flc),

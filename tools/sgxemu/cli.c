@@ -12,7 +12,19 @@
 #include <sgxemu/arch.h>
 
 const char *const cli_config_keys[CLI_CONFIG_NR_KEYS] = {
-	"epc", "sgx2", "flc", "launch-cache", "root-seed", "lps", "log", "stats", "backing-dir",
+	"epc",
+	"sgx2",
+	"flc",
+	"launch-cache",
+	"root-seed",
+	"lps",
+	"log",
+	"stats",
+	"backing-dir",
+	"inject-eremove",
+	"inject-poison",
+	"inject-einit-unmasked",
+	"suspend-signal",
 };
 
 void cli_print_help(const struct sgxemu_command *cmd, FILE *out)

@@ -70,19 +70,23 @@ int cli_write_file(const char *path, const void *buf, size_t size, char *err, si
  * table; getopt_long then returns CLI_CONFIG_OPTION_BASE + i for key i.
  */
 #define CLI_CONFIG_OPTION_BASE 0x1000
-#define CLI_CONFIG_NR_KEYS 9
+#define CLI_CONFIG_NR_KEYS 13
 extern const char *const cli_config_keys[CLI_CONFIG_NR_KEYS];
-#define CLI_CONFIG_LONG_OPTIONS                                                          \
-	{ "epc", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 0 },                  \
-		{ "sgx2", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 1 },         \
-		{ "flc", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 2 },          \
-		{ "launch-cache", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 3 }, \
-		{ "root-seed", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 4 },    \
-		{ "lps", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 5 },          \
-		{ "log", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 6 },          \
-		{ "stats", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 7 },        \
-	{                                                                                \
-		"backing-dir", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 8       \
+#define CLI_CONFIG_LONG_OPTIONS                                                                    \
+	{ "epc", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 0 },                            \
+		{ "sgx2", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 1 },                   \
+		{ "flc", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 2 },                    \
+		{ "launch-cache", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 3 },           \
+		{ "root-seed", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 4 },              \
+		{ "lps", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 5 },                    \
+		{ "log", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 6 },                    \
+		{ "stats", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 7 },                  \
+		{ "backing-dir", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 8 },            \
+		{ "inject-eremove", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 9 },         \
+		{ "inject-poison", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 10 },         \
+		{ "inject-einit-unmasked", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 11 }, \
+	{                                                                                          \
+		"suspend-signal", required_argument, NULL, CLI_CONFIG_OPTION_BASE + 12             \
 	}
 /* Help lines for those flags, to paste into a command's help text. */
 /* clang-format off */
@@ -98,7 +102,23 @@ extern const char *const cli_config_keys[CLI_CONFIG_NR_KEYS];
 	"  --log LEVEL           err, warn, info, debug or 0-7        [warn; SGXEMU_LOG]\n" \
 	"  --stats 0|1           print statistics at exit             [0; SGXEMU_STATS]\n" \
 	"  --backing-dir DIR     keep evicted EPC pages in files in DIR (default: memory)\n" \
-	"                                          [memory; SGXEMU_BACKING_DIR]\n"
+	"                                          [memory; SGXEMU_BACKING_DIR]\n" \
+	"  --inject-eremove FRAME[,FRAME...]\n" \
+	"                        the kernel's EREMOVE of these EPC frames fails: the\n" \
+	"                        leak warning, the frame is never reused\n" \
+	"                                          [none; SGXEMU_INJECT_EREMOVE]\n" \
+	"  --inject-poison FRAME[,FRAME...]\n" \
+	"                        memory errors in these frames from boot on: they are\n" \
+	"                        quarantined, never handed out [none; SGXEMU_INJECT_POISON]\n" \
+	"                        (FRAME: an EPC page address such as 0x1000003000, or a\n" \
+	"                        frame number counted over all sections; at most 16)\n" \
+	"  --inject-einit-unmasked N\n" \
+	"                        the first N EINITs answer SGX_UNMASKED_EVENT; the kernel\n" \
+	"                        retries them         [0; SGXEMU_INJECT_EINIT_UNMASKED]\n" \
+	"  --suspend-signal SIG  each SIG the process receives (kill -USR2 PID) suspends\n" \
+	"                        and resumes the platform: the EPC is lost, enclaves must\n" \
+	"                        be rebuilt; sgxemu keeps SIG for itself\n" \
+	"                                          [off; SGXEMU_SUSPEND_SIGNAL]\n"
 /* clang-format on */
 
 /*

@@ -4,6 +4,7 @@
  * emulated CPU answers them (sgx_cpu_cpuid), decoded. Nothing here is computed from the
  * configuration directly: what is printed is what software running on sgxemu will see.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +46,18 @@ static const char *log_level_name(int level)
 	return NULL;
 }
 
+/* Injected failures are listed only when configured: the default machine has none. */
+static void print_frames(const char *key, const uint64_t *frames, unsigned int nr)
+{
+	if (!nr)
+		return;
+	printf("  %s", key);
+	for (unsigned int i = 0; i < nr; i++)
+		printf(frames[i] >= SGXEMU_FRAME_ADDR_MIN ? "%s0x%" PRIx64 : "%s%" PRIu64,
+		       i ? "," : " ", frames[i]);
+	printf("\n");
+}
+
 static void print_config(const struct sgxemu_config *config)
 {
 	const char *level = log_level_name(config->log_level);
@@ -72,6 +85,13 @@ static void print_config(const struct sgxemu_config *config)
 		printf("  log           %d\n", config->log_level);
 	printf("  stats         %s\n", on_off(config->stats_at_exit));
 	printf("  backing-dir   %s\n", *config->backing_dir ? config->backing_dir : "(memory)");
+	print_frames("inject-eremove", config->inject_eremove, config->nr_inject_eremove);
+	print_frames("inject-poison", config->inject_poison, config->nr_inject_poison);
+	if (config->inject_einit_unmasked)
+		printf("  inject-einit-unmasked %u\n", config->inject_einit_unmasked);
+	if (config->suspend_signal)
+		printf("  suspend-signal %s (%d)\n", strsignal(config->suspend_signal),
+		       config->suspend_signal);
 }
 
 static void print_bit(const char *name, uint32_t reg, unsigned int bit)

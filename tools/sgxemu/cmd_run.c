@@ -26,7 +26,8 @@
 static const char *const config_env[] = {
 	"SGXEMU_EPC",	    "SGXEMU_SGX2", "SGXEMU_FLC",   "SGXEMU_LAUNCH_CACHE",
 	"SGXEMU_ROOT_SEED", "SGXEMU_LPS",  "SGXEMU_LOG",   "SGXEMU_STATS",
-	"SGXEMU_BACKING_DIR",
+	"SGXEMU_BACKING_DIR", "SGXEMU_INJECT_EREMOVE", "SGXEMU_INJECT_POISON",
+	"SGXEMU_INJECT_EINIT_UNMASKED", "SGXEMU_SUSPEND_SIGNAL",
 };
 _Static_assert(sizeof(config_env) / sizeof(config_env[0]) == CLI_CONFIG_NR_KEYS,
 	       "one variable for every configuration flag, in cli_config_keys order");
@@ -294,6 +295,8 @@ const struct sgxemu_command cmd_run = {
 		"  $ sgxemu run -- ./my-sgx-app --flag\n"
 		"  $ sgxemu run --epc 1M --stats 1 -- ./my-sgx-app    # EPC oversubscribed: paging\n"
 		"  $ sgxemu run --patch-cpuid libsgx_urts.so -- ./app\n"
-		"  $ sgxemu run --syscall-dispatch -- ./my-static-sgx-app\n",
+		"  $ sgxemu run --syscall-dispatch -- ./my-static-sgx-app\n"
+		"  $ sgxemu run --suspend-signal USR2 -- ./app & sleep 5; kill -USR2 $!\n"
+		"                        (the machine sleeps: does ./app rebuild its enclaves?)\n",
 	.run = run,
 };
