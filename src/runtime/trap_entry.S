@@ -89,6 +89,27 @@ sgx_set_segment_base:
 	ret
 	.size sgx_set_segment_base, . - sgx_set_segment_base
 
+/*
+ * The last step into enclave mode before rt_sigreturn: %rdi = the thread's record. Loads the
+ * enclave's FS/GS bases and blocks the thread's system calls (syscall user dispatch). No C may run
+ * after it on this thread until the sigreturn. Clobbers %rax, %rcx, %rsi, %rdi, %r11.
+ */
+	.type sgx_switch_to_enclave, @function
+sgx_switch_to_enclave:
+	push %rbx
+	mov %rdi, %rbx
+	mov $ARCH_SET_FS, %edi
+	mov T_ENCL_FS(%rbx), %rsi
+	call sgx_set_segment_base
+	mov $ARCH_SET_GS, %edi
+	mov T_ENCL_GS(%rbx), %rsi
+	call sgx_set_segment_base
+	movb $1, T_FS_SWAPPED(%rbx)
+	movb $1, T_SUD_SELECTOR(%rbx)
+	pop %rbx
+	ret
+	.size sgx_switch_to_enclave, . - sgx_switch_to_enclave
+
 	.globl sgx_signal_stub
 	.hidden sgx_signal_stub
 	.type sgx_signal_stub, @function
@@ -145,15 +166,8 @@ sgx_signal_stub:
 	jz .Lhost_return
 
 	/* Back into enclave mode: after this point no C runs until rt_sigreturn. */
-	mov %rax, %r15
-	mov $ARCH_SET_FS, %edi
-	mov T_ENCL_FS(%r15), %rsi
-	call sgx_set_segment_base
-	mov $ARCH_SET_GS, %edi
-	mov T_ENCL_GS(%r15), %rsi
-	call sgx_set_segment_base
-	movb $1, T_FS_SWAPPED(%r15)
-	movb $1, T_SUD_SELECTOR(%r15)
+	mov %rax, %rdi
+	call sgx_switch_to_enclave
 	jmp .Lreturn
 
 .Lhost_return:
@@ -396,15 +410,8 @@ sgxemu_vdso_exception:
 	jz .Ldirect_declined
 
 	/* In enclave mode, signals blocked: the enclave's FS/GS, then the frame's state at once. */
-	mov %rax, %r15
-	mov $ARCH_SET_FS, %edi
-	mov T_ENCL_FS(%r15), %rsi
-	call sgx_set_segment_base
-	mov $ARCH_SET_GS, %edi
-	mov T_ENCL_GS(%r15), %rsi
-	call sgx_set_segment_base
-	movb $1, T_FS_SWAPPED(%r15)
-	movb $1, T_SUD_SELECTOR(%r15)
+	mov %rax, %rdi
+	call sgx_switch_to_enclave
 	mov %r12, %rsp
 	mov $SYS_rt_sigreturn, %eax
 	syscall
