@@ -96,9 +96,9 @@ int sgxemu_open(const char *path, int flags, ...);
  * ioctl(2): SGX_IOC_ENCLAVE_CREATE, _ADD_PAGES, _INIT and _PROVISION on an enclave, and the SGX2
  * ioctls _RESTRICT_PERMISSIONS, _MODIFY_TYPES and _REMOVE_PAGES (ENODEV when the configuration has
  * no SGX2); SGX_IOC_VEPC_REMOVE_ALL on a virtual EPC; ENOTTY for commands the device does not
- * have. Signals are blocked for the duration of the call, as no
- * signal handler runs inside a real system call; an interrupted call is restarted if the
- * handler has SA_RESTART, else it fails with EINTR (or reports partial progress in `count`).
+ * have. Signals are blocked for the duration of the call, as no signal handler runs inside a real
+ * system call; an interrupted call is restarted if the handler has SA_RESTART, else it fails with
+ * EINTR (or reports partial progress in `count`).
  */
 int sgxemu_ioctl(int fd, unsigned long request, ...);
 

@@ -555,7 +555,7 @@ err_out_unlock:
 	sgx_encl_unlock(encl);
 	free(encl_page);
 	if (vmret == SGX_FAULT_RETRY) {
-		/* As a busy ELDU: wait for the reclaimer to make room, then run the access again. */
+		/* As a busy ELDU: wait for the reclaimer to make room, then retry the access. */
 		answer->wait_word = &platform->reclaimer.progress;
 		answer->wait_val = progress;
 		__atomic_add_fetch(&platform->reclaimer.stats.fault_waits, 1, __ATOMIC_RELAXED);

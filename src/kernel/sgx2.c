@@ -217,7 +217,7 @@ static long sgx_enclave_restrict_permissions(struct sgx_encl *encl,
 			ret = -EFAULT;
 			goto out_unlock;
 		}
-		/* The maximum protection (vm_max_prot_bits) stays what it was: only the EPCM changed. */
+		/* vm_max_prot_bits stays what it was: only the EPCM changed. */
 		sgx_encl_unlock(encl);
 	}
 	ret = 0;
@@ -301,10 +301,10 @@ static long sgx_enclave_modify_types(struct sgx_encl *encl, struct sgx_enclave_m
 		max_prot_restore = entry->vm_max_prot_bits;
 
 		/*
-		 * A TCS stays a TCS (or is trimmed) and is always RW from the kernel's point of view,
-		 * so its maximum protection becomes exactly RW: only a page that was vetted for
-		 * both R and W may become one. Mappings with more (X) must refault and be refused,
-		 * so the PTEs go now, with the lock dropped and the page kept from the reclaimer.
+		 * A TCS stays a TCS (or is trimmed) and is always RW to the kernel, so its
+		 * maximum protection becomes exactly RW: only a page vetted for both R and W may
+		 * become one. Mappings with more (X) must refault and be refused, so the PTEs go
+		 * now, with the lock dropped and the page kept from the reclaimer.
 		 */
 		if (entry->type == SGX_PAGE_TYPE_REG && page_type == SGX_PAGE_TYPE_TCS) {
 			if (~entry->vm_max_prot_bits & (SGX_VM_READ | SGX_VM_WRITE)) {
@@ -329,7 +329,7 @@ static long sgx_enclave_modify_types(struct sgx_encl *encl, struct sgx_enclave_m
 			sgx_put_lp(lp);
 		}
 		if (encls_faulted(err)) {
-			/* Unreachable by design: checked parameters and transitions, no other ENCLS. */
+			/* Unreachable by design: checked parameters and transitions. */
 			if (sgx_platform_warn_first(platform, SGX_WARN_EMODT))
 				sgx_log(SGX_LOG_ERR, "EMODT encountered exception %d",
 					SGX_ENCLS_FAULT_VECTOR(err));
@@ -343,8 +343,9 @@ static long sgx_enclave_modify_types(struct sgx_encl *encl, struct sgx_enclave_m
 		}
 
 		/*
-		 * [quirk, as the kernel] If the ETRACK flow fails, neither the old maximum protection
-		 * nor the kernel's idea of the type is updated, although the EPCM has the new type.
+		 * [quirk, as the kernel] If the ETRACK flow fails, neither the old maximum
+		 * protection nor the kernel's idea of the type is updated, although the EPCM has
+		 * the new type.
 		 */
 		if (sgx_encl_page_track(encl, entry)) {
 			ret = -EFAULT;

@@ -683,7 +683,7 @@ static void test_stress_trim_remove_readd_under_pressure(void **state)
 		      (unsigned long long)stress.cycles[0], (unsigned long long)stress.cycles[1],
 		      (unsigned long long)stress.busy, (unsigned long long)evicted,
 		      (unsigned long long)waits);
-	/* The pressure was real: ksgxd (woken below its low watermark) evicted, or faults waited. */
+	/* The pressure was real: ksgxd (below its low watermark) evicted, or faults waited. */
 	assert_true(evicted + waits > 0);
 	for (unsigned int i = 0; i < STRESS_USERS; i++)
 		assert_true(stress.user_rounds[i] > 0);
