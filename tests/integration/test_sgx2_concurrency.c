@@ -224,7 +224,7 @@ static void test_eaccept_against_held_emodpr(void **state)
 	assert_int_equal(s2_epcm(encl, rc.addr).rwx, S2_R);
 }
 
-/* --- a thread that cannot take the IPI --------------------------------------------------------- */
+/* --- a thread that cannot take the IPI -------------------------------------------------------- */
 
 static volatile uint64_t spin_stop;
 
