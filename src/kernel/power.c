@@ -68,7 +68,9 @@ void sgx_pm_enclu_begin(struct sgx_platform *platform)
 		if (!__atomic_load_n(&pm->enclu_asleep, __ATOMIC_SEQ_CST))
 			return;
 		sgx_pm_enclu_end(platform);
+		__atomic_add_fetch(&pm->enclu_waiting, 1, __ATOMIC_RELAXED);
 		sgx_futex_wait(&pm->enclu_asleep, 1, 0);
+		__atomic_sub_fetch(&pm->enclu_waiting, 1, __ATOMIC_RELAXED);
 	}
 }
 
@@ -95,7 +97,8 @@ static struct sgx_encl **sgx_pm_grab_enclaves(struct sgx_platform *platform, siz
 	if (encls) {
 		LIST_FOREACH(encl, &platform->encl_list, link)
 		{
-			if (sgx_encl_test_flag(encl, SGX_ENCL_CREATED) && sgx_encl_get_unless_zero(encl))
+			if (sgx_encl_test_flag(encl, SGX_ENCL_CREATED) &&
+			    sgx_encl_get_unless_zero(encl))
 				encls[n++] = encl;
 		}
 	}

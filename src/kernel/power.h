@@ -44,6 +44,7 @@ struct sgx_pm_state {
 	uint32_t enclu_asleep;	 /* futex word: EENTER/ERESUME wait while 1 */
 	uint32_t encls_asleep;	 /* futex word: ENCLS callers wait while 1 */
 	uint32_t enclu_inflight; /* EENTER/ERESUMEs past the gate and not yet done */
+	uint32_t enclu_waiting;	 /* entries waiting at the gate for the resume (tests, stats) */
 };
 
 void sgx_pm_state_init(struct sgx_pm_state *pm);

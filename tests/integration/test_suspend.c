@@ -202,6 +202,68 @@ static void suspend_with_threads_inside(void **state)
 	kfix_check(p);
 }
 
+/*
+ * A thread that enters while the machine sleeps: a second entry goes without a trap
+ * (sgxemu_enter_enclave's direct path), the first one traps; both wait at the gate outside
+ * enclave mode until the resume, then meet the lost EPC (#PF with the SGX bit on EENTER).
+ */
+struct sleeper {
+	struct sgxemu_enclave *e;
+	unsigned int tcs;
+	bool enter_before;
+	volatile int go, ready, done;
+	struct sgx_enclave_run run;
+	pthread_t thread;
+};
+
+static void *sleeper_thread(void *arg)
+{
+	struct sleeper *s = arg;
+	struct te_args args;
+
+	if (s->enter_before)
+		echo_ok(s->e, s->tcs); /* the thread's first entry: its set-up, in a trap */
+	__atomic_store_n(&s->ready, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&s->go, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	memset(&s->run, 0, sizeof(s->run));
+	memset(&args, 0, sizeof(args));
+	s->run.tcs = s->e->tcs[s->tcs];
+	assert_int_equal(rfix_enter(s->e, TE_OP_ECHO, &args, &s->run), 0);
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void entries_wait_while_asleep(void **state)
+{
+	struct sgx_platform *p = platform();
+	uint64_t free_before = kfix_free_pages(p);
+	struct sgxemu_enclave *e = rfix_load(NULL);
+	struct sleeper s[2] = { { .e = e, .tcs = 0, .enter_before = true },
+				{ .e = e, .tcs = 1, .enter_before = false } };
+
+	for (unsigned int i = 0; i < 2; i++) {
+		assert_int_equal(pthread_create(&s[i].thread, NULL, sleeper_thread, &s[i]), 0);
+		while (!__atomic_load_n(&s[i].ready, __ATOMIC_ACQUIRE))
+			usleep(1000);
+	}
+	assert_int_equal(sgxemu_platform_suspend(), 0);
+	for (unsigned int i = 0; i < 2; i++)
+		__atomic_store_n(&s[i].go, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&p->pm.enclu_waiting, __ATOMIC_ACQUIRE) < 2)
+		usleep(1000);
+	for (unsigned int i = 0; i < 2; i++)
+		assert_false(__atomic_load_n(&s[i].done, __ATOMIC_ACQUIRE));
+	assert_int_equal(sgxemu_platform_resume(), 0);
+	for (unsigned int i = 0; i < 2; i++) {
+		pthread_join(s[i].thread, NULL);
+		assert_lost(&s[i].run, EENTER);
+	}
+	rfix_unload(e);
+	assert_int_equal(kfix_free_pages(p), free_before);
+	kfix_check(p);
+}
+
 /* --- ioctls on an old enclave --------------------------------------------------------------- */
 
 static void ioctls_after_suspend(void **state)
@@ -635,6 +697,7 @@ int main(void)
 		cmocka_unit_test(api_errors),
 		cmocka_unit_test(entry_after_suspend),
 		cmocka_unit_test(suspend_with_threads_inside),
+		cmocka_unit_test(entries_wait_while_asleep),
 		cmocka_unit_test(ioctls_after_suspend),
 		cmocka_unit_test(sgx2_ioctls_after_suspend),
 		cmocka_unit_test(evicted_tcs_after_suspend),
