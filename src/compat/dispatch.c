@@ -498,14 +498,28 @@ static int become_guest(struct sgx_thread *t)
 	return 0;
 }
 
-static long sys_fork(struct sgx_thread *t, ucontext_t *uc, uint64_t flags, uint64_t ctid)
+/*
+ * fork, vfork, and clone without CLONE_THREAD. A clone that shares our memory (CLONE_VM, as
+ * glibc's posix_spawn and system() make, with CLONE_VFORK and a stack of their own) runs as a fork
+ * (POSIX allows vfork to be one): the child starts on the stack it was given, in its own copy of
+ * the memory, and the parent goes on at once. What the child writes is not seen by the parent, so
+ * posix_spawn of a program that cannot be executed succeeds and its child exits with 127, as with
+ * a fork-based posix_spawn.
+ */
+static long sys_fork(struct sgx_thread *t, ucontext_t *uc, uint64_t flags, uint64_t stack,
+		     uint64_t ptid, uint64_t ctid, uint64_t tls)
 {
+	bool settls = flags & CLONE_SETTLS;
 	long pid;
 
-	/* A vfork-like clone shares our memory: run it as a fork (POSIX allows vfork to be fork). */
-	flags &= ~(uint64_t)(CLONE_VM | CLONE_VFORK);
+	/*
+	 * The kernel's clone goes on with sgxemu's handler in the child, on its own stack and TLS: the
+	 * program's stack and TLS are applied to the child's context below instead. CLONE_SIGHAND
+	 * needs CLONE_VM.
+	 */
+	flags &= ~(uint64_t)(CLONE_VM | CLONE_VFORK | CLONE_SIGHAND | CLONE_SETTLS);
 	sgx_runtime_fork_prepare();
-	pid = syscall(SYS_clone, flags, 0, NULL, ctid, 0);
+	pid = syscall(SYS_clone, flags, 0, ptid, ctid, 0);
 	if (pid < 0) {
 		pid = -errno;
 		sgx_runtime_fork_parent();
@@ -527,6 +541,11 @@ static long sys_fork(struct sgx_thread *t, ucontext_t *uc, uint64_t flags, uint6
 
 		if (!c || become_guest(c))
 			_exit(127);
+		if (stack)
+			uc->uc_mcontext.gregs[REG_RSP] = (greg_t)stack;
+		if (settls)
+			t->guest_fsbase =
+				tls; /* the child's copy of the record: what the stub loads */
 		/* The alternate stack is inherited across fork (we are running on it). */
 		c->altstack = t->altstack;
 		c->altstack_size = t->altstack_size;
@@ -841,7 +860,7 @@ static void dispatch_syscall(struct sgx_thread *t, siginfo_t *info, ucontext_t *
 		else if (ARG(0) & CLONE_THREAD)
 			ret = -EINVAL; /* CLONE_THREAD needs CLONE_SIGHAND, which needs CLONE_VM */
 		else
-			ret = sys_fork(t, uc, ARG(0), ARG(3));
+			ret = sys_fork(t, uc, ARG(0), ARG(1), ARG(2), ARG(3), ARG(4));
 		break;
 	case SYS_exit:
 		if (!__atomic_sub_fetch(&guest_threads, 1, __ATOMIC_ACQ_REL))
@@ -852,7 +871,7 @@ static void dispatch_syscall(struct sgx_thread *t, siginfo_t *info, ucontext_t *
 		break;
 	case SYS_fork:
 	case SYS_vfork:
-		ret = sys_fork(t, uc, SIGCHLD, 0);
+		ret = sys_fork(t, uc, SIGCHLD, 0, 0, 0, 0);
 		break;
 	case SYS_exit_group:
 		/* sgxemu's own exit work (statistics) runs, then the process goes. */

@@ -46,6 +46,7 @@ expect_out "ok: /proc/self/exe, malloc, brk"
 expect_out "ok: signal handlers, EINTR and SA_RESTART on a blocking read"
 expect_out "ok: 4 threads (own TLS, nanosleep, getpid), joined"
 expect_out "ok: fork, execve, waitpid"
+expect_out "ok: system, posix_spawn"
 # The main thread exits alone first; the last thread's exit ends the process with its status.
 run 7 "$SGXEMU" run --syscall-dispatch -- "$C/dispatch_probe" last-thread
 

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,5 +145,20 @@ int main(int argc, char **argv)
 	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 7,
 	      "child status %#x", status);
 	printf("ok: fork, execve, waitpid\n");
+
+	/* glibc's posix_spawn and system(): clone(CLONE_VM | CLONE_VFORK) on a stack of their own. */
+	status = system("exit 3");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 3, "system: status %#x", status);
+	{
+		char *spawn_argv[] = { "sh", "-c", "exit 5", NULL };
+		extern char **environ;
+
+		CHECK(!posix_spawn(&pid, "/bin/sh", NULL, NULL, spawn_argv, environ),
+		      "posix_spawn");
+		CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+			      WEXITSTATUS(status) == 5,
+		      "posix_spawn: status %#x", status);
+	}
+	printf("ok: system, posix_spawn\n");
 	return 0;
 }
