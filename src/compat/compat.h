@@ -89,5 +89,7 @@ int compat_cpuinfo_open(int flags);
 
 #define COMPAT_ENV_CPUID_FAULTING "SGXEMU_CPUID_FAULTING" /* 1: enable it where the host can */
 #define COMPAT_ENV_PATCH_CPUID "SGXEMU_PATCH_CPUID"	  /* LIB[:LIB...]: rewrite their cpuid */
+/* The shim's file name, in LD_PRELOAD. */
+#define COMPAT_SHIM_NAME "libsgxemu-preload.so"
 
 #endif /* SGXEMU_COMPAT_COMPAT_H */

@@ -26,9 +26,9 @@
  *
  * Threads: clone with CLONE_THREAD starts one of sgxemu's own threads that arms dispatch for itself
  * and enters the program with the clone child's registers (clone3 answers ENOSYS, so that libc
- * falls back to clone). Not (yet) supported: execve into another static program under sgxemu (the
- * new image runs without it: the kernel clears syscall user dispatch on exec), a program's own
- * use of syscall user dispatch (EBUSY).
+ * falls back to clone). execve of a static executable runs it under `sgxemu run --syscall-dispatch`
+ * again (the kernel clears syscall user dispatch on exec). Not supported: a program's own use of
+ * syscall user dispatch (EBUSY).
  */
 #include "compat/dispatch.h"
 
@@ -91,6 +91,7 @@ _Static_assert(REG_R8 == 0 && REG_R12 == 4 && REG_RDI == 8 && REG_RBX == 11 && R
 /* The program: one per process. */
 static struct {
 	char path[4096];
+	char sgxemu[4096]; /* the sgxemu executable, to run a static program the program executes */
 	uint64_t brk_start, brk_cur, brk_end;
 } guest;
 
@@ -680,6 +681,114 @@ static void sys_exit_thread(void)
 	siglongjmp(*guest_exit_jmp, 1);
 }
 
+/* --- execve ------------------------------------------------------------------------------- */
+
+/* Is path a static ELF executable (no PT_INTERP)? Scripts and dynamic programs are not. */
+static bool is_static_elf(const char *path)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	bool found = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(ph) ||
+	    (eh.e_type != ET_EXEC && eh.e_type != ET_DYN))
+		goto out;
+	found = true;
+	for (unsigned int i = 0; i < eh.e_phnum && found; i++)
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) !=
+			    sizeof(ph) ||
+		    ph.p_type == PT_INTERP)
+			found = false;
+out:
+	close(fd);
+	return found;
+}
+
+/*
+ * execve of a static executable: the kernel would run it without syscall user dispatch (exec
+ * clears it), so it runs under `sgxemu run --syscall-dispatch` instead, with the program's
+ * environment (which carries the SGXEMU_* configuration) and signal mask. Anything else (a
+ * dynamic program, a script) is executed as asked: the LD_PRELOAD that `sgxemu run` put in the
+ * environment gives it the shim. Returns the error, or false in *handled for the kernel's execve.
+ */
+static long sys_execve(ucontext_t *uc, const char *path, char *const *argv, char *const *envp,
+		       bool *handled)
+{
+	static const char *const prefix[] = { "sgxemu", "run", "--syscall-dispatch", "--" };
+	const size_t nprefix = sizeof(prefix) / sizeof(prefix[0]);
+	char **args = NULL, **env = NULL, *preload = NULL, dotpath[4096];
+	size_t argc = 0, envc = 0;
+	uint64_t old;
+	long ret = -ENOMEM;
+
+	*handled = path && guest.sgxemu[0] && !access(path, X_OK) && is_static_elf(path);
+	if (!*handled)
+		return 0;
+	/* A bare name is relative to the working directory for execve (sgxemu run would search PATH). */
+	if (!strchr(path, '/') &&
+	    (size_t)snprintf(dotpath, sizeof(dotpath), "./%s", path) < sizeof(dotpath))
+		path = dotpath;
+	while (argv && argv[argc])
+		argc++;
+	while (envp && envp[envc])
+		envc++;
+	args = calloc(nprefix + argc + 2, sizeof(*args));
+	env = calloc(envc + 1, sizeof(*env));
+	if (!args || !env)
+		goto out;
+	for (size_t i = 0; i < nprefix; i++)
+		args[i] = (char *)prefix[i];
+	/* The program's own argv[0] is replaced by the path (the loader takes argv from there on). */
+	args[nprefix] = (char *)path;
+	for (size_t i = 1; i < argc; i++)
+		args[nprefix + i] = argv[i];
+	/*
+	 * sgxemu itself must not get the shim that `sgxemu run` put in LD_PRELOAD for the program's
+	 * dynamic children (it has the platform already; it adds the shim again for the new program).
+	 */
+	for (size_t i = 0, j = 0; i < envc; i++) {
+		const char *shim = "/" COMPAT_SHIM_NAME;
+		char *item, *save, *out;
+
+		if (strncmp(envp[i], "LD_PRELOAD=", 11)) {
+			env[j++] = envp[i];
+			continue;
+		}
+		preload = calloc(1, strlen(envp[i]) + 1);
+		item = strdup(envp[i] + 11);
+		if (!preload || !item) {
+			free(item);
+			goto out;
+		}
+		out = stpcpy(preload, "LD_PRELOAD=");
+		for (char *tok = strtok_r(item, ": ", &save); tok;
+		     tok = strtok_r(NULL, ": ", &save)) {
+			size_t n = strlen(tok);
+
+			if (n >= strlen(shim) && !strcmp(tok + n - strlen(shim), shim))
+				continue;
+			out += sprintf(out, "%s%s", out[-1] == '=' ? "" : ":", tok);
+		}
+		free(item);
+		if (out[-1] != '=')
+			env[j++] = preload;
+	}
+	/* The new image starts with the program's mask, not this handler's. */
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &uc->uc_sigmask, &old, 8);
+	ret = syscall(SYS_execve, guest.sgxemu, args, env);
+	ret = ret < 0 ? -errno : ret;
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
+out:
+	free(preload);
+	free(args);
+	free(env);
+	return ret;
+}
+
 static long sys_readlink(const char *path, char *buf, size_t size, bool *handled)
 {
 	size_t n = strlen(guest.path);
@@ -751,6 +860,17 @@ static void dispatch_syscall(struct sgx_thread *t, siginfo_t *info, ucontext_t *
 	case SYS_faccessat2:
 		ret = sys_access_node((int)ARG(0), (const char *)ARG(1), (int)ARG(2),
 				      nr == SYS_faccessat2 && ((int)ARG(3) & AT_EACCESS), &handled);
+		break;
+	case SYS_execve:
+		ret = sys_execve(uc, (const char *)ARG(0), (char *const *)ARG(1),
+				 (char *const *)ARG(2), &handled);
+		break;
+	case SYS_execveat:
+		handled = false;
+		if (!ARG(4) &&
+		    ((int)ARG(0) == AT_FDCWD || (ARG(1) && *(const char *)ARG(1) == '/')))
+			ret = sys_execve(uc, (const char *)ARG(1), (char *const *)ARG(2),
+					 (char *const *)ARG(3), &handled);
 		break;
 	case SYS_readlink:
 		ret = sys_readlink((const char *)ARG(0), (char *)ARG(1), ARG(2), &handled);
@@ -906,6 +1026,11 @@ int compat_dispatch_run(const char *path, int argc, char **argv)
 	if (!realpath(path, guest.path)) {
 		fprintf(stderr, "sgxemu run: %s: %s\n", path, strerror(errno));
 		return 127;
+	}
+	{
+		ssize_t n = readlink("/proc/self/exe", guest.sgxemu, sizeof(guest.sgxemu) - 1);
+
+		guest.sgxemu[n > 0 ? n : 0] = '\0';
 	}
 	if (load_image(path, &img, err, sizeof(err))) {
 		fprintf(stderr, "sgxemu run: %s\n", err);

@@ -47,6 +47,19 @@ expect_out "ok: signal handlers, EINTR and SA_RESTART on a blocking read"
 expect_out "ok: 4 threads (own TLS, nanosleep, getpid), joined"
 expect_out "ok: fork, execve, waitpid"
 expect_out "ok: system, posix_spawn"
+# What the program executes runs on the emulated machine too: a dynamic program with the shim (the
+# environment's LD_PRELOAD), a static one under sgxemu again (with the configuration and
+# --patch-cpuid from the environment, and no shim in sgxemu itself).
+run 0 "$SGXEMU" run --syscall-dispatch -- "$C/dispatch_probe" exec "$C/sgx_app" two
+expect_out "ok: two enclaves at once"
+run 0 "$SGXEMU" run --syscall-dispatch --epc 64M --patch-cpuid sgx_app_static -- \
+	"$C/dispatch_probe" exec "$C/sgx_app_static" basic
+expect_out "ok: cpuid: SGX1 SGX2 FLC, EPC section 0 of 64 MiB"
+expect_out "ok: ereport"
+run 0 "$SGXEMU" run --syscall-dispatch -- "$C/dispatch_probe" exec "$C/dispatch_probe" exec \
+	/bin/sh -c 'test -c /dev/sgx_enclave && echo "$LD_PRELOAD"'
+[ "$(grep -o libsgxemu-preload.so "$T/out" | wc -l)" = 1 ] || fail "LD_PRELOAD: $(cat "$T/out")"
+
 # The main thread exits alone first; the last thread's exit ends the process with its status.
 run 7 "$SGXEMU" run --syscall-dispatch -- "$C/dispatch_probe" last-thread
 

@@ -87,6 +87,10 @@ int main(int argc, char **argv)
 	void *big;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 2 && !strcmp(argv[1], "exec")) { /* dispatch_probe exec PROG ARGS... */
+		execv(argv[2], &argv[2]);
+		CHECK(0, "execv %s: %s", argv[2], strerror(errno));
+	}
 	if (argc > 1 && !strcmp(argv[1], "last-thread")) {
 		pthread_t th;
 

@@ -214,7 +214,8 @@ static int run(const struct sgxemu_command *cmd, int argc, char **argv)
 		values[c - CLI_CONFIG_OPTION_BASE] = optarg;
 	}
 	if (optind >= argc)
-		return cli_usage_error(cmd, "no program to run (sgxemu run [OPTIONS] -- PROG ARGS...)");
+		return cli_usage_error(cmd,
+				       "no program to run (sgxemu run [OPTIONS] -- PROG ARGS...)");
 	if (sgxemu_config_validate(&config, err, sizeof(err)))
 		return cli_usage_error(cmd, "impossible configuration: %s", err);
 
@@ -233,8 +234,10 @@ static int run(const struct sgxemu_command *cmd, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (dispatch && kind != ELF_STATIC) {
-		fprintf(stderr, "sgxemu run: --syscall-dispatch is for static executables; %s is %s\n",
-			argv[optind], kind == ELF_DYNAMIC ? "dynamic (it takes the shim)" : "not ELF");
+		fprintf(stderr,
+			"sgxemu run: --syscall-dispatch is for static executables; %s is %s\n",
+			argv[optind],
+			kind == ELF_DYNAMIC ? "dynamic (it takes the shim)" : "not ELF");
 		return EXIT_USAGE;
 	}
 
@@ -248,14 +251,20 @@ static int run(const struct sgxemu_command *cmd, int argc, char **argv)
 		return cli_error(cmd, "cannot set the environment: %m");
 	free(patch);
 
+	if (find_shim(shim, sizeof(shim))) {
+		if (!dispatch)
+			return cli_error(cmd,
+					 "cannot find %s next to the sgxemu binary or in ../lib",
+					 SHIM_NAME);
+	} else if (add_preload(shim)) {
+		return cli_error(cmd, "cannot set LD_PRELOAD: %m");
+	}
+	/*
+	 * A static program runs inside this process; the shim in its environment is for the
+	 * dynamic programs it executes (a static one runs under sgxemu again: dispatch.c).
+	 */
 	if (dispatch)
 		return compat_dispatch_run(prog, argc - optind, argv + optind);
-
-	if (find_shim(shim, sizeof(shim)))
-		return cli_error(cmd, "cannot find %s next to the sgxemu binary or in ../lib",
-				 SHIM_NAME);
-	if (add_preload(shim))
-		return cli_error(cmd, "cannot set LD_PRELOAD: %m");
 	execv(prog, argv + optind);
 	fprintf(stderr, "sgxemu run: %s: %s\n", argv[optind], strerror(errno));
 	return errno == ENOENT ? 127 : 126;
@@ -265,24 +274,30 @@ const struct sgxemu_command cmd_run = {
 	.name = "run",
 	.summary = "run an unmodified SGX program on the emulated machine",
 	.synopsis = "sgxemu run [OPTIONS] [--] PROG [ARGS...]",
-	.help = "Runs PROG as on a Linux machine with SGX: /dev/sgx_enclave and /dev/sgx_provision\n"
+	.help = "Runs PROG as on a Linux machine with SGX: /dev/sgx_enclave and "
+		"/dev/sgx_provision\n"
 		"exist, the SGX_IOC_* ioctls of <asm/sgx.h>, mmap/mprotect/munmap of enclave\n"
 		"memory, the vDSO's __vdso_sgx_enter_enclave and a raw ENCLU all work, and\n"
 		"/proc/cpuinfo shows sgx and sgx_lc. PROG starts with libsgxemu-preload.so in\n"
-		"LD_PRELOAD (added after any preload already there) and the configuration below in\n"
-		"SGXEMU_* variables; the emulated platform boots inside PROG when it first uses SGX,\n"
+		"LD_PRELOAD (added after any preload already there) and the configuration below "
+		"in\n"
+		"SGXEMU_* variables; the emulated platform boots inside PROG when it first uses "
+		"SGX,\n"
 		"and every process of PROG (a shell's children too) gets its own. docs/compat.md\n"
 		"describes exactly what a program sees (fork, signals, CPUID, tools).\n"
 		"\n"
-		"Options (the platform, the same for every command that runs one):\n" CLI_CONFIG_HELP
-		"Options (the program):\n"
-		"  --patch-cpuid LIB     rewrite the CPUID instructions in library LIB (a file name\n"
+		"Options (the platform, the same for every command that runs "
+		"one):\n" CLI_CONFIG_HELP "Options (the program):\n"
+		"  --patch-cpuid LIB     rewrite the CPUID instructions in library LIB (a file "
+		"name\n"
 		"                        like libfoo.so, or a path; with --syscall-dispatch also\n"
 		"                        the program itself) so that they see the emulated SGX\n"
-		"                        leaves; repeat for more. For hosts without CPUID faulting\n"
+		"                        leaves; repeat for more. For hosts without CPUID "
+		"faulting\n"
 		"                        (programs can also call sgxemu_cpuid)\n"
 		"  --no-cpuid-faulting   do not turn CPUID faulting on where the host has it\n"
-		"  --syscall-dispatch    run a static executable (no LD_PRELOAD reaches it): sgxemu\n"
+		"  --syscall-dispatch    run a static executable (no LD_PRELOAD reaches it): "
+		"sgxemu\n"
 		"                        loads it and catches its system calls with syscall user\n"
 		"                        dispatch (Linux 5.11+); threads, signals and fork work\n"
 		"  -h, --help            print this help\n"
@@ -293,7 +308,7 @@ const struct sgxemu_command cmd_run = {
 		"\n"
 		"Examples:\n"
 		"  $ sgxemu run -- ./my-sgx-app --flag\n"
-		"  $ sgxemu run --epc 1M --stats 1 -- ./my-sgx-app    # EPC oversubscribed: paging\n"
+		"  $ sgxemu run --epc 1M --stats 1 -- ./my-sgx-app    # EPC oversubscribed\n"
 		"  $ sgxemu run --patch-cpuid libsgx_urts.so -- ./app\n"
 		"  $ sgxemu run --syscall-dispatch -- ./my-static-sgx-app\n"
 		"  $ sgxemu run --suspend-signal USR2 -- ./app & sleep 5; kill -USR2 $!\n"
