@@ -86,7 +86,6 @@ bool compat_node_exists(enum compat_node node)
 	case COMPAT_NODE_CPUINFO:
 		return true;
 	case COMPAT_NODE_VEPC:
-		return false; /* the vEPC driver is not there yet: no node, as without KVM */
 	case COMPAT_NODE_PROVISION:
 	case COMPAT_NODE_ENCLAVE:
 		break;
@@ -94,14 +93,18 @@ bool compat_node_exists(enum compat_node node)
 		return false;
 	}
 	/* Without booting: the configuration says what sgx_drv_init would register. */
-	if (platform)
+	if (platform) {
+		if (node == COMPAT_NODE_VEPC)
+			return platform->have_vepc_dev;
 		return node == COMPAT_NODE_ENCLAVE ? platform->have_enclave_dev
 						   : platform->have_provision_dev;
+	}
 	sgxemu_config_defaults(&config);
 	if (sgxemu_config_from_env(&config, err, sizeof(err)) ||
 	    sgxemu_config_validate(&config, err, sizeof(err)))
 		return false; /* the platform would not boot: a machine without SGX */
-	return node == COMPAT_NODE_PROVISION || config.flc;
+	/* sgx_provision and sgx_vepc (the emulated machine has VMX and KVM) need no launch control. */
+	return node != COMPAT_NODE_ENCLAVE || config.flc;
 }
 
 /* /dev is devtmpfs: the nodes share its device number and times. */

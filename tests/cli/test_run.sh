@@ -42,7 +42,7 @@ run 3 "$SGXEMU" run --flc 0 -- "$APP" basic
 expect_out "ok: cpuid: SGX1 SGX2, EPC"
 expect_out "no SGX: open /dev/sgx_enclave: No such file or directory"
 
-for check in stat two threads; do
+for check in stat two threads vepc; do
 	run 0 "$SGXEMU" run -- "$APP" "$check"
 	expect_out "ok:"
 done

@@ -23,7 +23,7 @@ run 0 "$SGXEMU" run --syscall-dispatch --epc 64M --patch-cpuid sgx_app_static --
 expect_out "ok: cpuid: SGX1 SGX2 FLC, EPC section 0 of 64 MiB"
 expect_out "ok: ereport"
 
-for check in stat fds two fork threads; do
+for check in stat fds two fork threads vepc; do
 	run 0 "$SGXEMU" run --syscall-dispatch -- "$C/sgx_app_static" "$check"
 	expect_out "ok:"
 done

@@ -203,7 +203,9 @@ static int check_stat(void)
 	CHECK(access("/dev/sgx_enclave", X_OK) && errno == EACCES, "X_OK should be EACCES");
 	CHECK(!faccessat(AT_FDCWD, "/dev/sgx_enclave", R_OK, AT_EACCESS), "faccessat");
 	CHECK(stat("/dev/sgx_enclave/", &st2) && errno == ENOTDIR, "trailing slash");
-	CHECK(stat("/dev/sgx_vepc", &st2) && errno == ENOENT, "no vEPC node without KVM");
+	CHECK(!stat("/dev/sgx_vepc", &st2) && S_ISCHR(st2.st_mode) && major(st2.st_rdev) == 10 &&
+		      st2.st_rdev != st.st_rdev,
+	      "stat of sgx_vepc");
 	{
 		struct statx stx;
 
@@ -461,6 +463,44 @@ static int check_fork(void)
 	echo(&e, 2, 5, 5);
 	app_unload(&e);
 	printf("ok: parent: enclave intact after the child\n");
+	return 0;
+}
+
+/* --- the virtual EPC (what a VMM maps as its guest's EPC) ------------------------------- */
+
+static int check_vepc(void)
+{
+	struct sgx_enclave_create create = { 0 };
+	volatile uint8_t *map;
+	int fd, status = -1;
+	pid_t pid;
+
+	fd = open("/dev/sgx_vepc", O_RDWR);
+	CHECK(fd >= 0, "open /dev/sgx_vepc: %s", strerror(errno));
+	CHECK(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0) == MAP_FAILED &&
+		      errno == EINVAL,
+	      "MAP_PRIVATE of a vEPC");
+	map = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(map != MAP_FAILED, "mmap: %s", strerror(errno));
+	/* The guest's EPC pages come on first touch and keep what is written. */
+	map[0] = 0x5a;
+	map[3 * 4096 + 7] = 0xa5;
+	CHECK(map[0] == 0x5a && map[3 * 4096 + 7] == 0xa5, "vEPC contents");
+	/* Only the vEPC's own ioctl. */
+	CHECK(ioctl(fd, SGX_IOC_ENCLAVE_CREATE, &create) && errno == ENOTTY, "CREATE: %s",
+	      strerror(errno));
+	CHECK(!ioctl(fd, SGX_IOC_VEPC_REMOVE_ALL, 0), "REMOVE_ALL: %s", strerror(errno));
+	/* VM_DONTCOPY: a child has no mapping there at all. */
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(touch(map, false) == SIGSEGV ? 0 : 1);
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		      WEXITSTATUS(status) == 0,
+	      "a child's touch of the vEPC mapping: status %#x", status);
+	CHECK(!close(fd) && map[0] == 0x5a, "the mapping outlives the descriptor");
+	CHECK(!munmap((void *)map, 4 * 4096), "munmap");
+	printf("ok: vepc: open, MAP_SHARED pages on touch, REMOVE_ALL, ENOTTY, not inherited\n");
 	return 0;
 }
 
@@ -782,7 +822,7 @@ int main(int argc, char **argv)
 	} checks[] = {
 		{ "basic", check_basic },     { "stat", check_stat },	    { "fds", check_fds },
 		{ "two", check_two },	      { "fork", check_fork },	    { "sgx2", check_sgx2 },
-		{ "oversub", check_oversub }, { "threads", check_threads },
+		{ "oversub", check_oversub }, { "threads", check_threads }, { "vepc", check_vepc },
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -794,6 +834,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; argc == 2 && i < sizeof(checks) / sizeof(checks[0]); i++)
 		if (!strcmp(argv[1], checks[i].name))
 			return checks[i].fn();
-	fprintf(stderr, "usage: sgx_app basic|stat|fds|two|fork|sgx2|oversub|threads\n");
+	fprintf(stderr, "usage: sgx_app basic|stat|fds|two|fork|sgx2|oversub|threads|vepc\n");
 	return 2;
 }
