@@ -130,7 +130,7 @@ struct spinner {
 	struct te_args args;
 	int ret;
 	volatile int done;
-	volatile pid_t tid;
+	pid_t tid; /* atomic */
 	pthread_t thread;
 };
 
@@ -138,7 +138,7 @@ static void *spin_thread(void *arg)
 {
 	struct spinner *s = arg;
 
-	s->tid = (pid_t)syscall(SYS_gettid);
+	__atomic_store_n(&s->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	memset(&s->args, 0, sizeof(s->args));
 	s->args.u.spin.iterations = ~0ULL >> 1;
 	s->args.u.spin.seed = s->tcs;
@@ -152,7 +152,8 @@ static void *spin_thread(void *arg)
 
 static bool inside(const struct spinner *s)
 {
-	struct sgx_thread *t = s->tid ? sgx_thread_find(s->tid) : NULL;
+	pid_t tid = __atomic_load_n(&s->tid, __ATOMIC_ACQUIRE);
+	struct sgx_thread *t = tid ? sgx_thread_find(tid) : NULL;
 
 	return t && __atomic_load_n(&t->tlp.enclave_mode, __ATOMIC_ACQUIRE);
 }
