@@ -173,9 +173,13 @@ struct sgx_bound_map;
 				 SGX_ATTR_EINITTOKENKEY | SGX_ATTR_KSS)
 /* MISCSELECT bits this processor implements (CPUID.(12H,0).EBX). */
 #define SGX_MISC_SUPPORTED_MASK SGX_MISC_EXINFO
-/* log2 of the largest enclave: CPUID.(12H,0).EDX[7:0] (32-bit) and [15:8] (64-bit). */
+/*
+ * log2 of the enclave size limit: CPUID.(12H,0).EDX[7:0] (32-bit) and [15:8] (64-bit); ECREATE
+ * refuses SIZE >= 2^N. 56 in 64-bit mode, as processors after Skylake report (Skylake's 36 left
+ * 32 GiB as the largest ELRANGE); the host's address space is the practical limit.
+ */
 #define SGX_MAX_ENCLAVE_SIZE_32_LOG2 31
-#define SGX_MAX_ENCLAVE_SIZE_64_LOG2 36
+#define SGX_MAX_ENCLAVE_SIZE_64_LOG2 56
 /* Section i's base "physical" address: (i + 1) << 36, above any 64 GiB section, 52-bit clean. */
 #define SGX_EPC_SECTION_BASE(i) ((sgx_paddr_t)((i) + 1) << 36)
 

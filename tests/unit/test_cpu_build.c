@@ -287,8 +287,8 @@ static void base_32bit_high(struct sgx_secs *s)
 }
 static void size_too_big_64(struct sgx_secs *s)
 {
-	s->size = 1ULL << 36;
-	s->base = 1ULL << 36;
+	s->size = 1ULL << 56;
+	s->base = 0;
 }
 static void size_too_big_32(struct sgx_secs *s)
 {
@@ -365,7 +365,7 @@ static void test_ecreate_secs_rules(void **state)
 		{ "SSAFRAMESIZE 0", ssa_zero },
 		{ "non-canonical BASEADDR", base_noncanonical },
 		{ "32-bit BASEADDR above 4G", base_32bit_high },
-		{ "SIZE 2^36 in 64-bit mode", size_too_big_64 },
+		{ "SIZE 2^56 in 64-bit mode", size_too_big_64 },
 		{ "SIZE 2^31 in 32-bit mode", size_too_big_32 },
 		{ "SIZE 4096", size_small },
 		{ "SIZE not a power of two", size_not_pow2 },

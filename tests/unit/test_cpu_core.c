@@ -97,7 +97,7 @@ static void test_cpuid_sgx_leaf(void **state)
 	assert_int_equal(r[1], SGX_MISC_EXINFO);
 	assert_int_equal(r[2], 0);
 	assert_int_equal(r[3] & 0xff, 31);
-	assert_int_equal((r[3] >> 8) & 0xff, 36);
+	assert_int_equal((r[3] >> 8) & 0xff, 56);
 
 	assert_true(sgx_cpu_cpuid(cpu, 0x12, 1, r));
 	assert_int_equal(r[0], SGX_ATTR_DEBUG | SGX_ATTR_MODE64BIT | SGX_ATTR_PROVISIONKEY |
