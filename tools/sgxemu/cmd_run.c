@@ -24,10 +24,19 @@
 #define SHIM_NAME "libsgxemu-preload.so"
 
 static const char *const config_env[] = {
-	"SGXEMU_EPC",	    "SGXEMU_SGX2", "SGXEMU_FLC",   "SGXEMU_LAUNCH_CACHE",
-	"SGXEMU_ROOT_SEED", "SGXEMU_LPS",  "SGXEMU_LOG",   "SGXEMU_STATS",
-	"SGXEMU_BACKING_DIR", "SGXEMU_INJECT_EREMOVE", "SGXEMU_INJECT_POISON",
-	"SGXEMU_INJECT_EINIT_UNMASKED", "SGXEMU_SUSPEND_SIGNAL",
+	"SGXEMU_EPC",
+	"SGXEMU_SGX2",
+	"SGXEMU_FLC",
+	"SGXEMU_LAUNCH_CACHE",
+	"SGXEMU_ROOT_SEED",
+	"SGXEMU_LPS",
+	"SGXEMU_LOG",
+	"SGXEMU_STATS",
+	"SGXEMU_BACKING_DIR",
+	"SGXEMU_INJECT_EREMOVE",
+	"SGXEMU_INJECT_POISON",
+	"SGXEMU_INJECT_EINIT_UNMASKED",
+	"SGXEMU_SUSPEND_SIGNAL",
 };
 _Static_assert(sizeof(config_env) / sizeof(config_env[0]) == CLI_CONFIG_NR_KEYS,
 	       "one variable for every configuration flag, in cli_config_keys order");
@@ -274,17 +283,15 @@ const struct sgxemu_command cmd_run = {
 	.name = "run",
 	.summary = "run an unmodified SGX program on the emulated machine",
 	.synopsis = "sgxemu run [OPTIONS] [--] PROG [ARGS...]",
-	.help = "Runs PROG as on a Linux machine with SGX: /dev/sgx_enclave and "
-		"/dev/sgx_provision\n"
-		"exist, the SGX_IOC_* ioctls of <asm/sgx.h>, mmap/mprotect/munmap of enclave\n"
-		"memory, the vDSO's __vdso_sgx_enter_enclave and a raw ENCLU all work, and\n"
-		"/proc/cpuinfo shows sgx and sgx_lc. PROG starts with libsgxemu-preload.so in\n"
-		"LD_PRELOAD (added after any preload already there) and the configuration below "
-		"in\n"
-		"SGXEMU_* variables; the emulated platform boots inside PROG when it first uses "
-		"SGX,\n"
-		"and every process of PROG (a shell's children too) gets its own. docs/compat.md\n"
-		"describes exactly what a program sees (fork, signals, CPUID, tools).\n"
+	.help = "Runs PROG as on a Linux machine with SGX: /dev/sgx_enclave,\n"
+		"/dev/sgx_provision and /dev/sgx_vepc exist, the SGX_IOC_* ioctls of\n"
+		"<asm/sgx.h>, mmap/mprotect/munmap of enclave memory, the vDSO's\n"
+		"__vdso_sgx_enter_enclave and a raw ENCLU all work, and /proc/cpuinfo shows sgx\n"
+		"and sgx_lc. PROG starts with libsgxemu-preload.so in LD_PRELOAD (added after\n"
+		"any preload already there) and the configuration below in SGXEMU_* variables;\n"
+		"the emulated platform boots inside PROG when it first uses SGX, and every\n"
+		"process of PROG (a shell's children too) gets its own. docs/compat.md describes\n"
+		"exactly what a program sees (fork, signals, CPUID, tools).\n"
 		"\n"
 		"Options (the platform, the same for every command that runs "
 		"one):\n" CLI_CONFIG_HELP "Options (the program):\n"
