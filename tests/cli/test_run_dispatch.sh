@@ -8,6 +8,14 @@ for v in EPC SGX2 FLC LAUNCH_CACHE ROOT_SEED LPS LOG STATS CPUID_FAULTING PATCH_
 done
 export SGXEMU_LOG=err
 unset LD_PRELOAD
+# The dynamic programs the static ones execute get the shim; a sanitizer build of the shim needs its
+# runtime first in LD_PRELOAD (sgxemu run keeps it first), as in test_run.sh.
+if asan=$(ldd "$BUILD/libsgxemu-preload.so" | awk '/libasan|libubsan/ { print $3 }' | head -1) &&
+	[ -n "$asan" ]; then
+	export LD_PRELOAD=$asan
+	export ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0:allow_user_segv_handler=1:handle_segv=0:handle_sigbus=0:handle_sigill=0:handle_sigfpe=0
+	export UBSAN_OPTIONS=halt_on_error=1
+fi
 C=$BUILD/tests/compat
 
 # Without sgxemu: a machine without SGX.
