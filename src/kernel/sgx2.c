@@ -33,6 +33,22 @@
 #define SGX_PAGE_TYPE_MASK 0xFFULL
 
 /* sgx_ioc_sgx2_ready(): both checks come before the argument is even read. */
+/* EMODPR or EMODT of entry's page on a logical processor, or the failure injected for it. */
+static int sgx2_modify_page(struct sgx_platform *platform, unsigned int leaf,
+			    struct sgx_secinfo *secinfo, struct sgx_encl_page *entry)
+{
+	sgx_paddr_t page = entry->epc_page->paddr;
+	struct sgx_lp *lp;
+	int err;
+
+	if (sgx_inject_hit(platform, leaf, page, &err))
+		return err;
+	lp = sgx_get_lp(platform);
+	err = leaf == EMODPR ? __emodpr(lp, secinfo, page) : __emodt(lp, secinfo, page);
+	sgx_put_lp(lp);
+	return err;
+}
+
 static int sgx_ioc_sgx2_ready(struct sgx_encl *encl)
 {
 	if (!encl->platform->have_sgx2)
@@ -162,7 +178,6 @@ static long sgx_enclave_restrict_permissions(struct sgx_encl *encl,
 	struct sgx_platform *platform = encl->platform;
 	struct sgx_secinfo secinfo __attribute__((aligned(64)));
 	struct sgx_encl_page *entry;
-	struct sgx_lp *lp;
 	uint64_t addr, c;
 	long ret;
 	int err;
@@ -193,11 +208,7 @@ static long sgx_enclave_restrict_permissions(struct sgx_encl *encl,
 		 * Apart from keeping R with W (checked before the loop), the requested bits are not
 		 * vetted: EMODPR only removes permissions and ignores any it would have to add.
 		 */
-		if (!sgx_inject_hit(platform, EMODPR, entry->epc_page->paddr, &err)) {
-			lp = sgx_get_lp(platform);
-			err = __emodpr(lp, &secinfo, entry->epc_page->paddr);
-			sgx_put_lp(lp);
-		}
+		err = sgx2_modify_page(platform, EMODPR, &secinfo, entry);
 		if (encls_faulted(err)) {
 			/* Unreachable by design: checked parameters, a REG page, no other ENCLS. */
 			if (sgx_platform_warn_first(platform, SGX_WARN_EMODPR))
@@ -266,7 +277,6 @@ static long sgx_enclave_modify_types(struct sgx_encl *encl, struct sgx_enclave_m
 	unsigned int page_type = (unsigned int)(modt->page_type & SGX_PAGE_TYPE_MASK);
 	struct sgx_encl_page *entry;
 	uint8_t max_prot_restore;
-	struct sgx_lp *lp;
 	uint64_t addr, c;
 	long ret;
 	int err;
@@ -323,11 +333,7 @@ static long sgx_enclave_modify_types(struct sgx_encl *encl, struct sgx_enclave_m
 			sgx_mark_page_reclaimable(platform, entry->epc_page);
 		}
 
-		if (!sgx_inject_hit(platform, EMODT, entry->epc_page->paddr, &err)) {
-			lp = sgx_get_lp(platform);
-			err = __emodt(lp, &secinfo, entry->epc_page->paddr);
-			sgx_put_lp(lp);
-		}
+		err = sgx2_modify_page(platform, EMODT, &secinfo, entry);
 		if (encls_faulted(err)) {
 			/* Unreachable by design: checked parameters and transitions. */
 			if (sgx_platform_warn_first(platform, SGX_WARN_EMODT))
@@ -398,7 +404,6 @@ static long sgx_encl_remove_pages(struct sgx_encl *encl, struct sgx_enclave_remo
 	struct sgx_platform *platform = encl->platform;
 	struct sgx_secinfo secinfo __attribute__((aligned(64)));
 	struct sgx_encl_page *entry;
-	struct sgx_lp *lp;
 	uint64_t addr, c;
 	long ret;
 	int err;
@@ -429,11 +434,7 @@ static long sgx_encl_remove_pages(struct sgx_encl *encl, struct sgx_enclave_remo
 		 * yet (MODIFIED) it answers SGX_PAGE_NOT_MODIFIABLE; once accepted, the page is a
 		 * TRIM page that EMODPR cannot touch at all: #PF. Only the #PF means "accepted".
 		 */
-		if (!sgx_inject_hit(platform, EMODPR, entry->epc_page->paddr, &err)) {
-			lp = sgx_get_lp(platform);
-			err = __emodpr(lp, &secinfo, entry->epc_page->paddr);
-			sgx_put_lp(lp);
-		}
+		err = sgx2_modify_page(platform, EMODPR, &secinfo, entry);
 		if (!encls_faulted(err) || SGX_ENCLS_FAULT_VECTOR(err) != X86_TRAP_PF) {
 			ret = -EPERM;
 			goto out_unlock;
